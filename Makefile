@@ -1,0 +1,38 @@
+# The single entry point for people and CI.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install test lint example signatures signatures-check bench clean
+
+install:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "auditor needs Python >= 3.10"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Warm the bytecode cache so the first scan (and a pre-commit hook) starts fast.
+	$(BIN)/python -m compileall -q auditor
+	$(BIN)/auditor --version
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check auditor tests bench
+	$(BIN)/mypy
+
+example:
+	$(BIN)/auditor scan fixtures/example-model
+
+# Re-derive signatures/ from the installed ScanCode LicenseDB and ../shared/licenses.
+signatures:
+	$(BIN)/python -m auditor.signatures.build
+
+signatures-check:
+	$(BIN)/python -m auditor.signatures.build --check
+
+bench:
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

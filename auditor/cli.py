@@ -1,0 +1,96 @@
+"""Command line: parse arguments, call ``run_audit``, render, choose an exit code.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,
+3 the audit itself failed. Only here do errors become messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from auditor import __version__
+from auditor.errors import AuditorError, UsageError
+from auditor.model import AuditResult, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"cannot write {path}: no such directory {directory}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def exit_code(result: AuditResult, fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in result.findings) else EXIT_OK
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"auditor: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """License and AI-BOM auditor for AI model repositories."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(format="auditor: %(levelname)s: %(message)s")
+    logging.getLogger("auditor").setLevel(level)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--format", "fmt", default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this severity exists.")
+def scan(target: str, fmt: str, output: Path | None, fail_on: str) -> None:
+    """Audit the repository at TARGET (a folder)."""
+    from auditor.formats import FORMATS
+    from auditor.pipeline import run_audit
+
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
+    try:
+        result = run_audit(target)
+        data = FORMATS.get(fmt)().render(result)
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            write_atomic(output, data)
+    except UsageError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except AuditorError as exc:
+        fail(str(exc), EXIT_FAILED)
+    except OSError as exc:
+        fail(f"{exc.filename or target}: {exc.strerror or exc}", EXIT_FAILED)
+    sys.exit(exit_code(result, fail_on))
+
+
+def main() -> None:
+    cli(prog_name="auditor")

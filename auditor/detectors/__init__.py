@@ -1,0 +1,77 @@
+"""Detectors: each finds license facts of one kind, in the files it applies to.
+
+A detector never reads files itself: the pipeline reads each file once, as
+text, up to the largest ``text_limit`` among the detectors that apply, and
+hands the text over. Adding a detector is one module with a class registered
+in ``DETECTORS`` and one import line at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from auditor.model import Evidence, Fact, FileEntry, LicenseDetection, Method, Scope, Skipped
+from auditor.registry import Registry
+from auditor.signatures import catalog
+
+UNKNOWN_KEY = "unknown-license-reference"  # ScanCode's key for "a license is named but not known"
+
+
+@dataclass(frozen=True)
+class Detected:
+    detections: tuple[LicenseDetection, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    problems: tuple[Skipped, ...] = ()
+
+
+class Detector(ABC):
+    #: Bytes of the file this detector needs; 0 for detectors that read only the entry.
+    text_limit: ClassVar[int] = 1 << 20
+
+    @abstractmethod
+    def applies_to(self, entry: FileEntry) -> bool: ...
+
+    @abstractmethod
+    def detect(self, entry: FileEntry, text: str) -> Detected: ...
+
+
+DETECTORS: Registry[Detector] = Registry("detector")
+
+
+def detection(
+    key: str,
+    evidence: Evidence,
+    *,
+    scope: Scope = Scope.UNSPECIFIED,
+    score: float = 100.0,
+    is_clue: bool = False,
+) -> LicenseDetection:
+    """A detection for a catalog key, named and SPDX-identified from the catalog."""
+    info = catalog().get(key)
+    return LicenseDetection(
+        key=key,
+        spdx_id=info.spdx_id,
+        name=info.name,
+        score=score,
+        evidence=(evidence,),
+        scope=scope,
+        is_clue=is_clue,
+    )
+
+
+def unknown(stated: str, evidence: Evidence, scope: Scope = Scope.UNSPECIFIED) -> LicenseDetection:
+    """A license that is named but cannot be identified: reported, never guessed."""
+    found = detection(UNKNOWN_KEY, evidence, scope=scope, score=0.0, is_clue=True)
+    return replace(found, name=f"{found.name}: {stated}")
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of a character offset."""
+    return text.count("\n", 0, offset) + 1
+
+
+__all__ = ["DETECTORS", "Detected", "Detector", "Method", "detection", "line_of", "unknown"]
+
+from auditor.detectors import card_metadata, spdx_tag  # noqa: E402,F401

@@ -1,0 +1,118 @@
+"""Model card YAML front matter: ``license``, ``license_name``, ``license_link``, ``base_model``.
+
+The Hub shows these fields as the model's license, so they speak for the
+model (scope ``model``). Hub ids map to keys through the catalog; an id that
+names a family ("gpl", "bsd") or several licenses ("gemma" has two terms of
+use) stays unknown rather than becoming a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from auditor.detectors import DETECTORS, Detected, Detector, detection, unknown
+from auditor.model import Evidence, Fact, FileEntry, FileKind, LicenseDetection, Method, Scope, Skipped
+from auditor.signatures import AMBIGUOUS_HUB_IDS, catalog
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FACT_FIELDS = ("license_name", "license_link", "base_model", "base_model_relation", "datasets",
+               "pipeline_tag", "library_name")
+
+
+class FrontMatterError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    data: dict[str, object]
+    lines: list[str]  # the YAML lines, for locating keys
+    first_line: int  # 1-based line number of the first YAML line
+
+
+def parse_front_matter(text: str) -> FrontMatter | None:
+    """The card's YAML block between leading ``---`` lines; None when there is none."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        raise FrontMatterError("YAML front matter has no closing '---' line")
+    block = lines[1:end]
+    try:
+        data = yaml.load("\n".join(block), Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 2}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FrontMatterError(f"YAML front matter is not valid ({where}{problem})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterError("YAML front matter is not a mapping of keys to values")
+    return FrontMatter({str(k): v for k, v in data.items()}, block, 2)
+
+
+def _key_line(fm: FrontMatter, key: str) -> tuple[int, str]:
+    pattern = re.compile(rf"^{re.escape(key)}\s*:")
+    for i, line in enumerate(fm.lines):
+        if pattern.match(line):
+            return fm.first_line + i, line.strip()
+    return fm.first_line, f"{key}: ..."
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None]
+    return [str(value)]
+
+
+@DETECTORS.register("card-metadata")
+class CardMetadataDetector(Detector):
+    text_limit = 256 * 1024
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        return entry.kind is FileKind.README and entry.path.lower().endswith((".md", ".markdown"))
+
+    def detect(self, entry: FileEntry, text: str) -> Detected:
+        try:
+            fm = parse_front_matter(text)
+        except FrontMatterError as exc:
+            return Detected(problems=(Skipped(entry.path, str(exc)),))
+        if fm is None:
+            return Detected()
+        facts: list[Fact] = []
+        for field in FACT_FIELDS:
+            for value in _as_list(fm.data.get(field)):
+                line, excerpt = _key_line(fm, field)
+                facts.append(Fact(field, value, Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)))
+        detections: list[LicenseDetection] = []
+        line, excerpt = _key_line(fm, "license")
+        ev = Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)
+        names = _as_list(fm.data.get("license_name"))
+        for hub_id in _as_list(fm.data.get("license")):
+            detections.extend(self._resolve(hub_id, names, ev))
+        return Detected(tuple(detections), tuple(facts))
+
+    def _resolve(self, hub_id: str, names: list[str], ev: Evidence) -> list[LicenseDetection]:
+        cat = catalog()
+        hid = hub_id.strip().lower()
+        if hid == "other":
+            keys = sorted({k for n in names for k in cat.by_hub_name(n)})
+            if not names:
+                return [unknown("other", ev, Scope.MODEL)]
+        elif hid in AMBIGUOUS_HUB_IDS:
+            return [unknown(hid, ev, Scope.MODEL)]
+        else:
+            keys = cat.by_hub_id(hid)
+        if len(keys) == 1:
+            return [detection(keys[0], ev, scope=Scope.MODEL)]
+        # None known, or several (e.g. two versions of one terms of use): unknown, not a guess.
+        return [unknown(hid, ev, Scope.MODEL)]

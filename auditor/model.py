@@ -1,0 +1,195 @@
+"""The data that flows through the pipeline.
+
+Every stage takes and returns these frozen values, so a stage can be tested
+alone and a format can render any result without knowing how it was made.
+Problems with one file are data here (``Skipped``), never exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FileKind(str, Enum):
+    """What a file is to a license audit; decides which detectors read it."""
+
+    CODE = "code"
+    WEIGHTS = "weights"
+    CONFIG = "config"
+    TOKENIZER = "tokenizer"
+    README = "readme"  # model card or README
+    LICENSE = "license"
+    NOTICE = "notice"  # NOTICE, acceptable-use policies
+    DATA = "data"
+    OTHER = "other"
+
+
+class ComponentKind(str, Enum):
+    CODE = "code"
+    MODEL = "model"
+    DATA = "data"
+
+
+class Method(str, Enum):
+    """How a license fact was found; reports keep it with every fact."""
+
+    LICENSE_TEXT = "license-text"
+    README_STATEMENT = "readme-statement"
+    CARD_METADATA = "card-metadata"
+    SPDX_TAG = "spdx-tag"
+    PACKAGE_METADATA = "package-metadata"
+    WEIGHTS_METADATA = "weights-metadata"
+    LINK = "link"
+
+
+class Scope(str, Enum):
+    """What a license statement says it covers."""
+
+    CODE = "code"
+    MODEL = "model"
+    DATA = "data"
+    ALL = "all"
+    UNSPECIFIED = "unspecified"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"note": 1, "warning": 2, "error": 3}[self.value]
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of the audited tree.
+
+    ``size`` and ``sha256`` are those of the real content: for a Git LFS
+    pointer they come from the pointer, not from the pointer file itself.
+    ``format`` is what a bounded header read found (``safetensors``, ``gguf``,
+    ``pickle``, ``zip``, ``pdf``...), or None when nothing was sniffed.
+    ``header`` holds the string key/values of a weights header worth
+    reporting (GGUF ``general.*``, safetensors ``__metadata__``).
+    """
+
+    path: str
+    size: int
+    kind: FileKind
+    sha256: str | None = None
+    lfs: bool = False
+    format: str | None = None
+    header: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file, or part of one, that could not be read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    root: str
+    revision: str | None
+    files: tuple[FileEntry, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    def by_path(self) -> dict[str, FileEntry]:
+        return {f.path: f for f in self.files}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a license fact came from: a file, a 1-based line span, an excerpt."""
+
+    path: str
+    start_line: int
+    end_line: int
+    method: Method
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
+class LicenseDetection:
+    """One license found in one place.
+
+    A matched text or an explicit statement is a detection; a mere mention
+    ("see the Apache license") is a clue (``is_clue``) and never concludes a
+    license on its own.
+    """
+
+    key: str
+    spdx_id: str
+    name: str
+    score: float
+    evidence: tuple[Evidence, ...]
+    scope: Scope = Scope.UNSPECIFIED
+    is_clue: bool = False
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A statement a detector found that is not a license: ``base_model``, ``license_link``..."""
+
+    name: str
+    value: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem for a person to act on; ``rule`` is a stable documented id."""
+
+    rule: str
+    severity: Severity
+    message: str
+    path: str | None = None
+    component: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    """A part of the repo that a license covers: its code, a model, a data set.
+
+    ``declared`` holds what the repo says (each with its evidence);
+    ``concluded`` is the auditor's answer as an SPDX-style expression of
+    license keys, or None when it cannot conclude one.
+    """
+
+    name: str
+    kind: ComponentKind
+    files: tuple[str, ...]
+    declared: tuple[LicenseDetection, ...] = ()
+    concluded: str | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The one neutral document that every format renders."""
+
+    tool: Tool
+    target: str
+    inventory: Inventory
+    detections: tuple[LicenseDetection, ...]
+    components: tuple[Component, ...]
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...] = field(default=())
+    facts: tuple[Fact, ...] = field(default=())
+
+    def worst_severity(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)

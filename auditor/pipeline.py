@@ -1,0 +1,105 @@
+"""The one place that knows the stage order.
+
+source -> inventory -> detect -> components -> checks -> result. The CLI,
+pre-commit checks, diffs and registry scans all call ``run_audit``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from auditor import __version__
+from auditor.checks import CHECKS
+from auditor.components import build_components
+from auditor.detectors import DETECTORS, Detected, Detector
+from auditor.model import (
+    AuditResult,
+    Fact,
+    FileKind,
+    Finding,
+    Inventory,
+    LicenseDetection,
+    Skipped,
+    Tool,
+)
+from auditor.sources import Source, open_source, os_reason
+from auditor.textio import NotTextError
+
+log = logging.getLogger(__name__)
+
+# License, notice and README files are always read: one that cannot be read is news.
+ALWAYS_READ = frozenset({FileKind.LICENSE, FileKind.NOTICE, FileKind.README})
+TEXT_LIMIT = 1 << 20
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run; None means every registered implementation."""
+
+    detectors: tuple[str, ...] | None = None
+    checks: tuple[str, ...] | None = None
+
+
+def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> Detected:
+    """Read each file at most once, as text, and hand it to the detectors that apply."""
+    unreadable = {s.path for s in inventory.skipped}
+    detections: list[LicenseDetection] = []
+    facts: list[Fact] = []
+    problems: list[Skipped] = []
+    for entry in inventory.files:
+        applicable = [d for d in detectors if d.applies_to(entry)]
+        must_read = entry.kind in ALWAYS_READ
+        if not (applicable or must_read) or entry.path in unreadable:
+            continue
+        limit = max([d.text_limit for d in applicable] + [TEXT_LIMIT if must_read else 0])
+        text = ""
+        if limit:
+            if entry.lfs:
+                problems.append(Skipped(entry.path, "Git LFS pointer: the content is not in this tree"))
+                continue
+            try:
+                text = source.read_text(entry.path, limit).text
+            except NotTextError as exc:
+                problems.append(Skipped(entry.path, str(exc)))
+                continue
+            except OSError as exc:
+                problems.append(Skipped(entry.path, f"cannot read: {os_reason(exc)}"))
+                continue
+        for det in applicable:
+            found = det.detect(entry, text[: det.text_limit] if det.text_limit else text)
+            detections.extend(found.detections)
+            facts.extend(found.facts)
+            problems.extend(found.problems)
+    return Detected(tuple(detections), tuple(facts), tuple(problems))
+
+
+def _severity_order(f: Finding) -> tuple[int, str, str, str]:
+    return (-f.severity.rank, f.rule, f.path or "", f.message)
+
+
+def run_audit(target: str | Source, options: Options | None = None) -> AuditResult:
+    options = options or Options()
+    source = open_source(target) if isinstance(target, str) else target
+    log.debug("inventory of %s", source.target)
+    inventory = source.inventory()
+    names = options.detectors or tuple(DETECTORS.names())
+    detected = _detect(source, inventory, [DETECTORS.get(n)() for n in names])
+    components = build_components(inventory, detected.detections)
+    skipped = tuple(
+        sorted(set(inventory.skipped) | set(detected.problems), key=lambda s: (s.path, s.reason))
+    )
+    result = AuditResult(
+        tool=Tool("auditor", __version__),
+        target=source.target,
+        inventory=inventory,
+        detections=detected.detections,
+        components=components,
+        findings=(),
+        skipped=skipped,
+        facts=detected.facts,
+    )
+    findings: list[Finding] = []
+    for name in options.checks or tuple(CHECKS.names()):
+        findings.extend(CHECKS.get(name)().run(result))
+    return replace(result, findings=tuple(sorted(findings, key=_severity_order)))

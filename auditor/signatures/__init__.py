@@ -1,0 +1,120 @@
+"""The license knowledge the auditor ships: keys, names, ids and obligations.
+
+``catalog.json`` is derived by ``make signatures`` (see ``build.py``) from the
+installed ScanCode LicenseDB and ../shared/licenses/index.json, and committed,
+so the tool needs neither at run time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import SignatureError
+
+CATALOG_FILE = Path(__file__).with_name("catalog.json")
+
+# Hugging Face model-card ``license`` ids whose key is not found by reading the
+# id as an SPDX id. Our own facts, reviewed like data.
+HUB_IDS: dict[str, list[str]] = {
+    "bsl-1.0": ["boost-1.0"],  # the Hub's bsl-1.0 is the Boost license
+    "c-uda": ["c-uda-1.0"],
+    "lgpl-lr": ["lgpllr"],
+    "odc-by": ["odc-by-1.0"],
+    "odbl": ["odbl-1.0"],
+    "pddl": ["pddl-1.0"],
+    "ncsa": ["uoi-ncsa"],
+    "wtfpl": ["wtfpl-2.0"],
+}
+
+# Hub ids that name a family, not a license: reporting one member would be a guess.
+AMBIGUOUS_HUB_IDS: dict[str, str] = {
+    "gpl": "GNU GPL, version not stated",
+    "lgpl": "GNU LGPL, version not stated",
+    "agpl": "GNU AGPL, version not stated",
+    "gfdl": "GNU FDL, version not stated",
+    "bsd": "a BSD license, variant not stated",
+    "cc": "a Creative Commons license, variant not stated",
+    "unknown": "license stated as unknown",
+}
+
+
+@dataclass(frozen=True)
+class LicenseInfo:
+    key: str
+    name: str
+    spdx_id: str
+    category: str | None
+    family: str | None
+    facts: dict[str, Any]
+    raw: dict[str, Any]
+
+
+class Catalog:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._licenses: dict[str, dict[str, Any]] = data["licenses"]
+        self.hub_ids: dict[str, list[str]] = data["hub_ids"]
+        self.hub_names: dict[str, list[str]] = data["hub_names"]
+        self.sources: dict[str, Any] = data["sources"]
+        self._spdx: dict[str, str] = {}
+        # Primary ids first so that an alias never shadows the license that owns an id.
+        for key, rec in self._licenses.items():
+            if not rec.get("deprecated"):
+                self._spdx.setdefault(rec["spdx_id"].lower(), key)
+        for key, rec in self._licenses.items():
+            if not rec.get("deprecated"):
+                for other in rec.get("other_spdx_ids", []):
+                    self._spdx.setdefault(other.lower(), key)
+        for key, rec in self._licenses.items():
+            self._spdx.setdefault(rec["spdx_id"].lower(), key)
+
+    def __len__(self) -> int:
+        return len(self._licenses)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._licenses
+
+    def keys(self) -> list[str]:
+        return list(self._licenses)
+
+    def get(self, key: str) -> LicenseInfo:
+        try:
+            rec = self._licenses[key]
+        except KeyError:
+            raise SignatureError(f"license key {key!r} is not in the catalog") from None
+        return LicenseInfo(
+            key=key,
+            name=rec["name"],
+            spdx_id=rec["spdx_id"],
+            category=rec.get("category"),
+            family=rec.get("family"),
+            facts=rec.get("facts") or {},
+            raw=rec,
+        )
+
+    def by_spdx(self, spdx_id: str) -> str | None:
+        """The key for an SPDX id (any case, deprecated ids included), or None."""
+        return self._spdx.get(spdx_id.strip().lower())
+
+    def by_hub_id(self, hub_id: str) -> list[str]:
+        """Candidate keys for a Hub ``license`` id; more than one means the id is ambiguous."""
+        hid = hub_id.strip().lower()
+        if hid in self.hub_ids:
+            return list(self.hub_ids[hid])
+        key = self.by_spdx(hid)
+        return [key] if key else []
+
+    def by_hub_name(self, name: str) -> list[str]:
+        return list(self.hub_names.get(name.strip().lower(), []))
+
+
+@cache
+def catalog() -> Catalog:
+    try:
+        data = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+        return Catalog(data)
+    except (OSError, ValueError, KeyError) as exc:
+        raise SignatureError(f"cannot read license catalog {CATALOG_FILE}: {exc}") from exc

@@ -1,0 +1,192 @@
+"""Derive ``signatures/`` from the installed ScanCode LicenseDB and ../shared/licenses.
+
+Run as ``make signatures`` (``python -m auditor.signatures.build``). The
+output is facts only (keys, names, ids, URLs, obligations): license texts
+are read here and never written out. Output is sorted and byte-stable, so a
+rebuild that changes nothing changes no committed byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.signatures import CATALOG_FILE, HUB_IDS
+
+FACT_FIELDS = (
+    "requires_license_copy",
+    "requires_copyright_notice",
+    "requires_modification_notice",
+    "use_restrictions_must_propagate",
+    "commercial_use",
+    "commercial_threshold",
+    "naming_requirement",
+    "attribution_text",
+    "acceptable_use_policy",
+    "governing_law",
+)
+
+
+def scancode_license_dir() -> Path:
+    import licensedcode  # the data ships inside scancode-toolkit
+
+    return Path(licensedcode.__file__).parent / "data" / "licenses"
+
+
+def default_shared_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / "shared" / "licenses"
+
+
+def _front_matter(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    _, fm, _ = text.split("---", 2)
+    data = yaml.safe_load(fm)
+    assert isinstance(data, dict), path
+    return data
+
+
+def read_scancode(lic_dir: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(lic_dir.glob("*.LICENSE")):
+        fm = _front_matter(path)
+        key = str(fm["key"])
+        spdx = fm.get("spdx_license_key") or f"LicenseRef-scancode-{key}"
+        urls = [fm.get("homepage_url")] + list(fm.get("text_urls") or []) + list(
+            fm.get("other_urls") or []
+        ) + [fm.get("osi_url"), fm.get("faq_url")]
+        rec: dict[str, Any] = {
+            "name": fm.get("name") or key,
+            "short_name": fm.get("short_name") or fm.get("name") or key,
+            "spdx_id": spdx,
+            "category": fm.get("category"),
+            "owner": fm.get("owner"),
+            "origin": ["scancode"],
+        }
+        extra = {
+            "other_spdx_ids": sorted(fm.get("other_spdx_license_keys") or []),
+            "urls": sorted({u for u in urls if u}),
+            "is_exception": bool(fm.get("is_exception")),
+            "deprecated": bool(fm.get("is_deprecated")),
+            "replaced_by": sorted(fm.get("replaced_by") or []),
+            "generic": bool(fm.get("is_generic")),
+            "unknown": bool(fm.get("is_unknown")),
+            "osi_approved": bool(fm.get("osi_license_key") or fm.get("osi_url")),
+            "standard_notice": fm.get("standard_notice"),
+        }
+        rec.update({k: v for k, v in extra.items() if v})
+        out[key] = rec
+    return out
+
+
+def merge_shared(catalog: dict[str, dict[str, Any]], index: list[dict[str, Any]]) -> None:
+    """Add the model licenses ScanCode lacks and the obligations ScanCode does not record."""
+    for rec in index:
+        key = rec["key"]
+        entry = catalog.get(key)
+        if entry is None:
+            entry = catalog[key] = {
+                "name": rec["name"],
+                "short_name": rec["name"],
+                "spdx_id": rec["report_spdx_id"],
+                "category": None,
+                "owner": None,
+                "origin": [],
+            }
+        if "shared" in entry["origin"]:
+            # Several reference files can share one key (the DeepSeek LICENSE-CODE is MIT):
+            # the first record keeps the facts, later ones only add their ids.
+            entry.setdefault("shared_ids", []).append(rec["id"])
+            continue
+        entry["origin"] = sorted(set(entry["origin"]) | {"shared"})
+        entry["shared_ids"] = [rec["id"]]
+        entry["family"] = rec.get("family")
+        entry["version"] = rec.get("version")
+        entry["language"] = rec.get("language")
+        entry["facts"] = {f: rec.get(f) for f in FACT_FIELDS}
+
+
+def hub_maps(catalog: dict[str, dict[str, Any]], index: list[dict[str, Any]]) -> tuple[
+    dict[str, list[str]], dict[str, list[str]]
+]:
+    """Hub ``license`` ids and ``license_name`` values -> candidate keys."""
+    ids: dict[str, set[str]] = {}
+    names: dict[str, set[str]] = {}
+    for rec in index:
+        hid, hname = rec.get("hf_license_id"), rec.get("hf_license_name")
+        if hid and hid != "other":
+            ids.setdefault(hid, set()).add(rec["key"])
+        if hname:
+            names.setdefault(hname, set()).add(rec["key"])
+    for hid, keys in HUB_IDS.items():
+        for key in keys:
+            if key not in catalog:
+                raise SystemExit(f"HUB_IDS maps {hid!r} to {key!r}, which is not in the catalog")
+        ids.setdefault(hid, set()).update(keys)
+    return ({k: sorted(v) for k, v in sorted(ids.items())},
+            {k: sorted(v) for k, v in sorted(names.items())})
+
+
+def build(lic_dir: Path, shared_dir: Path) -> dict[str, Any]:
+    index = json.loads((shared_dir / "index.json").read_text(encoding="utf-8"))
+    catalog = read_scancode(lic_dir)
+    merge_shared(catalog, index)
+    hub_ids, hub_names = hub_maps(catalog, index)
+    import scancode_config
+
+    return {
+        "format": 1,
+        "sources": {
+            "scancode_toolkit": getattr(scancode_config, "__version__", "unknown"),
+            "scancode_licenses": len(list(lic_dir.glob("*.LICENSE"))),
+            "shared_index_records": len(index),
+        },
+        "hub_ids": hub_ids,
+        "hub_names": hub_names,
+        "licenses": dict(sorted(catalog.items())),
+    }
+
+
+def dump(data: dict[str, Any]) -> str:
+    """One license per line: diffs of the committed file stay readable."""
+    lines = ["{"]
+    top = [k for k in data if k != "licenses"]
+    for k in top:
+        lines.append(f"{json.dumps(k)}: {json.dumps(data[k], sort_keys=True, ensure_ascii=False)},")
+    lines.append('"licenses": {')
+    items = list(data["licenses"].items())
+    for i, (key, rec) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        lines.append(f"{json.dumps(key)}: {json.dumps(rec, sort_keys=True, ensure_ascii=False)}{comma}")
+    lines.append("}}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", type=Path, default=default_shared_dir())
+    ap.add_argument("--scancode", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=CATALOG_FILE)
+    ap.add_argument("--check", action="store_true", help="fail if the committed file is stale")
+    args = ap.parse_args(argv)
+    if not (args.shared / "index.json").is_file():
+        print(f"build: no index.json under {args.shared}", file=sys.stderr)
+        return 2
+    text = dump(build(args.scancode or scancode_license_dir(), args.shared))
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            print(f"build: {args.out} is stale; run `make signatures`", file=sys.stderr)
+            return 1
+        return 0
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out} ({len(text)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Sources: where the files of an audit come from.
+
+A source lists its files (``inventory``) and reads them (``read_bytes``,
+``reader``); everything else in the pipeline is the same for a local folder,
+a git revision or a Hub repo. Adding a source is one module with a class
+registered in ``SOURCES`` and one import line at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import errno
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+
+from auditor.classify import LFS_MAX_POINTER, expected_format, kind_from_name, parse_lfs_pointer, sniff_kind
+from auditor.errors import UsageError
+from auditor.model import FileEntry, FileKind, Inventory, Skipped
+from auditor.registry import Registry
+from auditor.textio import Decoded, NotTextError, decode, extract_pdf
+from auditor.weights import HeaderError, ReadAt, read_header
+
+
+MAX_PDF = 32 << 20
+
+
+class Source(ABC):
+    """A tree of files to audit."""
+
+    #: What ``auditor scan`` shows as the target.
+    target: str
+
+    @classmethod
+    @abstractmethod
+    def accepts(cls, target: str) -> bool:
+        """Whether this source understands ``target`` (a path, ``hf://...``)."""
+
+    @abstractmethod
+    def inventory(self) -> Inventory: ...
+
+    @abstractmethod
+    def reader(self, path: str) -> AbstractContextManager[ReadAt]:
+        """Random access to one file's bytes, for bounded header reads."""
+
+    def read_bytes(self, path: str, limit: int) -> tuple[bytes, bool]:
+        """At most ``limit`` bytes of ``path`` and whether the file is longer."""
+        with self.reader(path) as read_at:
+            data = read_at(0, limit + 1)
+        return data[:limit], len(data) > limit
+
+    def read_text(self, path: str, limit: int) -> Decoded:
+        """Text of ``path`` (first ``limit`` bytes); raises NotTextError or OSError.
+
+        A PDF is read whole (up to ``MAX_PDF``) and its text extracted.
+        """
+        data, truncated = self.read_bytes(path, limit)
+        if data.startswith(b"%PDF-"):
+            if truncated:
+                data, truncated = self.read_bytes(path, MAX_PDF)
+                if truncated:
+                    raise NotTextError(f"PDF larger than {MAX_PDF >> 20} MiB, not read")
+            return extract_pdf(data)
+        return decode(data, truncated=truncated)
+
+
+SOURCES: Registry[Source] = Registry("source")
+
+
+def open_source(target: str) -> Source:
+    for _name, cls in SOURCES:
+        if cls.accepts(target):
+            return cls(target)  # type: ignore[call-arg]
+    raise UsageError(f"no source understands target {target!r}")
+
+
+def os_reason(exc: OSError) -> str:
+    """A short stable reason for a report ("permission denied"), without the path."""
+    if exc.errno == errno.EACCES or isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.ENOENT:
+        return "vanished while reading"
+    return (exc.strerror or str(exc)).lower()
+
+
+def examine(path: str, size: int, read_at: ReadAt) -> tuple[FileEntry, Skipped | None]:
+    """Build the entry for one file from its name and a bounded look at its bytes.
+
+    Git LFS pointers become entries for the file they stand for. Weight
+    headers are parsed (never loaded); a broken one leaves the file in the
+    inventory and adds the reason it could not be read.
+    """
+    kind = kind_from_name(path)
+    if size <= LFS_MAX_POINTER:
+        pointer = parse_lfs_pointer(read_at(0, LFS_MAX_POINTER))
+        if pointer is not None:
+            return FileEntry(path, pointer.size, kind, pointer.sha256, lfs=True), None
+    if kind is FileKind.WEIGHTS and size == 0:
+        return FileEntry(path, 0, kind), Skipped(path, "empty weights file (0 bytes)")
+    kind, fmt = sniff_kind(path, kind, read_at, size)
+    if kind is not FileKind.WEIGHTS:
+        return FileEntry(path, size, kind, format=fmt), None
+    wanted = expected_format(path)
+    if wanted and fmt and fmt != wanted:
+        return (
+            FileEntry(path, size, kind, format=fmt),
+            Skipped(path, f"named as {wanted} but the content is {fmt}"),
+        )
+    try:
+        header = read_header(wanted or fmt or "", read_at, size)
+    except HeaderError as exc:
+        return FileEntry(path, size, kind, format=wanted or fmt), Skipped(path, str(exc))
+    meta = header.metadata if header else ()
+    return FileEntry(path, size, kind, format=wanted or fmt, header=meta), None
+
+
+def entries_sorted(files: list[FileEntry], skipped: list[Skipped]) -> tuple[
+    tuple[FileEntry, ...], tuple[Skipped, ...]
+]:
+    return (
+        tuple(sorted(files, key=lambda f: f.path)),
+        tuple(sorted(set(skipped), key=lambda s: (s.path, s.reason))),
+    )
+
+
+# Registration order is the order targets are tried in: most specific first.
+from auditor.sources import local  # noqa: E402,F401

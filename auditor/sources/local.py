@@ -1,0 +1,131 @@
+"""A local directory: the working tree a pre-commit hook or a release audit sees."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from auditor.classify import kind_from_name
+from auditor.errors import SourceError, UsageError
+from auditor.model import FileEntry, Inventory, Skipped
+from auditor.sources import SOURCES, Source, entries_sorted, examine, os_reason
+from auditor.weights import ReadAt
+
+SKIP_DIRS = frozenset({".git"})
+
+
+@SOURCES.register("dir")
+class LocalSource(Source):
+    def __init__(self, target: str) -> None:
+        self.target = target
+        root = Path(target)
+        if not os.path.lexists(root):
+            raise UsageError(f"no such file or directory: {target}")
+        if not root.is_dir():
+            raise UsageError(f"not a directory: {target} (auditor scans a repository folder)")
+        self.root = root.resolve()
+
+    @classmethod
+    def accepts(cls, target: str) -> bool:
+        return "://" not in target
+
+    def _location(self, path: str) -> Path:
+        return self.root / path
+
+    @contextmanager
+    def reader(self, path: str) -> Iterator[ReadAt]:
+        with open(self._location(path), "rb") as fh:
+
+            def read_at(offset: int, length: int) -> bytes:
+                fh.seek(offset)
+                return fh.read(length)
+
+            yield read_at
+
+    def inventory(self) -> Inventory:
+        files: list[FileEntry] = []
+        skipped: list[Skipped] = []
+        for path, size in self._walk(skipped):
+            try:
+                with self.reader(path) as read_at:
+                    entry, problem = examine(path, size, read_at)
+            except OSError as exc:
+                entry = FileEntry(path, size, kind_from_name(path))
+                problem = Skipped(path, f"cannot read: {os_reason(exc)}")
+            files.append(entry)
+            if problem:
+                skipped.append(problem)
+        f, s = entries_sorted(files, skipped)
+        return Inventory(root=str(self.root), revision=None, files=f, skipped=s)
+
+    def _walk(self, skipped: list[Skipped]) -> Iterator[tuple[str, int]]:
+        """Yield (path, size) of regular files; record everything passed over.
+
+        Directory symlinks are never followed, so a symlink loop cannot
+        recurse; file symlinks are followed only when they stay in the root.
+        """
+        try:
+            os.scandir(self.root).close()
+        except OSError as exc:
+            raise SourceError(f"cannot list {self.target}: {os_reason(exc)}") from exc
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            try:
+                with os.scandir(self._location(rel) if rel else self.root) as it:
+                    entries = sorted(it, key=lambda e: e.name, reverse=True)
+            except OSError as exc:
+                skipped.append(Skipped(rel, f"cannot list directory: {os_reason(exc)}"))
+                continue
+            for de in entries:
+                path = f"{rel}/{de.name}" if rel else de.name
+                if de.name in SKIP_DIRS:
+                    continue
+                try:
+                    path.encode("utf-8")
+                except UnicodeEncodeError:
+                    shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                    skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+                    continue
+                try:
+                    st = de.stat(follow_symlinks=False)
+                    if stat.S_ISLNK(st.st_mode):
+                        size = self._symlink(path, skipped)
+                        if size is not None:
+                            yield path, size
+                    elif stat.S_ISDIR(st.st_mode):
+                        stack.append(path)
+                    elif stat.S_ISREG(st.st_mode):
+                        yield path, st.st_size
+                    else:
+                        skipped.append(Skipped(path, "not a regular file (device, socket or fifo)"))
+                except OSError as exc:
+                    skipped.append(Skipped(path, f"cannot read: {os_reason(exc)}"))
+
+    def _symlink(self, path: str, skipped: list[Skipped]) -> int | None:
+        location = self._location(path)
+        try:
+            st = os.stat(location)  # follows; ELOOP on a loop
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                skipped.append(Skipped(path, f"broken symlink -> {os.readlink(location)}"))
+            else:
+                skipped.append(Skipped(path, os_reason(exc)))
+            return None
+        real = Path(os.path.realpath(location))
+        if real != self.root and self.root not in real.parents:
+            skipped.append(Skipped(path, "symlink points outside the repository, not followed"))
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            skipped.append(
+                Skipped(path, "symlink to a directory, not followed (its files are audited where they are)")
+            )
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            skipped.append(Skipped(path, "symlink to something that is not a regular file"))
+            return None
+        return st.st_size
