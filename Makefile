@@ -18,7 +18,7 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 lint:
-	$(BIN)/ruff check auditor tests bench
+	$(BIN)/ruff check auditor tests fixtures bench
 	$(BIN)/mypy
 
 example:

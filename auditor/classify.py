@@ -62,15 +62,19 @@ def kind_from_name(path: str) -> FileKind:
     lower = name.lower()
     suffixes = [s[1:] for s in PurePosixPath(lower).suffixes]
     ext = suffixes[-1] if suffixes else ""
-    if lower in TOKENIZER_NAMES or lower.endswith(".tiktoken") or (
-        ext == "model" and "token" in lower
+    if (
+        lower in TOKENIZER_NAMES
+        or lower.endswith(".tiktoken")
+        or (ext == "model" and "token" in lower)
     ):
         return FileKind.TOKENIZER
     if ext in CODE_EXTENSIONS or lower in CODE_NAMES or lower.startswith("requirements"):
         return FileKind.CODE
     in_licenses_dir = PurePosixPath(path).parent.name.lower() in ("licenses", "licences")
     licensey = _LICENSE_START.match(name) or _LICENSE_NAME.search(name) or in_licenses_dir
-    if licensey and (ext in TEXTUAL_EXTENSIONS or not ext or ext not in WEIGHT_EXTENSIONS | DATA_EXTENSIONS):
+    if licensey and (
+        ext in TEXTUAL_EXTENSIONS or not ext or ext not in WEIGHT_EXTENSIONS | DATA_EXTENSIONS
+    ):
         if _NOTICE_NAME.search(name) and not _LICENSE_START.match(name):
             return FileKind.NOTICE
         return FileKind.LICENSE
@@ -78,8 +82,10 @@ def kind_from_name(path: str) -> FileKind:
         return FileKind.NOTICE
     if _README_NAME.match(name):
         return FileKind.README
-    if lower.endswith(".index.json") or lower in CONFIG_NAMES or re.search(
-        r"(^|[-_])config\.(json|ya?ml)$", lower
+    if (
+        lower.endswith(".index.json")
+        or lower in CONFIG_NAMES
+        or re.search(r"(^|[-_])config\.(json|ya?ml)$", lower)
     ):
         return FileKind.CONFIG
     if ext in WEIGHT_EXTENSIONS:  # shards (model-00001-of-00004.safetensors) included
@@ -111,12 +117,16 @@ def parse_lfs_pointer(data: bytes) -> LfsPointer | None:
         fields[key] = value.strip()
     oid = fields.get("oid", "")
     size = fields.get("size", "")
-    if not (oid.startswith("sha256:") and re.fullmatch(r"[0-9a-f]{64}", oid[7:]) and size.isdigit()):
+    if not (
+        oid.startswith("sha256:") and re.fullmatch(r"[0-9a-f]{64}", oid[7:]) and size.isdigit()
+    ):
         return None
     return LfsPointer(oid[7:], int(size))
 
 
-def sniff_kind(path: str, kind: FileKind, read_at: ReadAt, size: int) -> tuple[FileKind, str | None]:
+def sniff_kind(
+    path: str, kind: FileKind, read_at: ReadAt, size: int
+) -> tuple[FileKind, str | None]:
     """Refine a name-based kind with the first bytes: finds GGUF/safetensors without extensions."""
     if size < 4:
         return kind, None

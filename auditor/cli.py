@@ -27,7 +27,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"cannot write {path}: no such directory {directory}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -64,10 +69,19 @@ def cli(verbose: int) -> None:
 @cli.command()
 @click.argument("target")
 @click.option("--format", "fmt", default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Exit 1 when a finding at or above this severity exists.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding at or above this severity exists.",
+)
 def scan(target: str, fmt: str, output: Path | None, fail_on: str) -> None:
     """Audit the repository at TARGET (a folder)."""
     from auditor.formats import FORMATS
@@ -88,9 +102,18 @@ def scan(target: str, fmt: str, output: Path | None, fail_on: str) -> None:
     except AuditorError as exc:
         fail(str(exc), EXIT_FAILED)
     except OSError as exc:
-        fail(f"{exc.filename or target}: {exc.strerror or exc}", EXIT_FAILED)
+        where = output if output is not None else target
+        fail(f"cannot write {where}: {exc.strerror or exc}", EXIT_FAILED)
     sys.exit(exit_code(result, fail_on))
 
 
 def main() -> None:
-    cli(prog_name="auditor")
+    """Entry point: click's own usage errors become one line, like ours."""
+    try:
+        code = cli.main(prog_name="auditor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("auditor: error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        fail(exc.format_message(), EXIT_USAGE)
+    sys.exit(code or 0)

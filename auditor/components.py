@@ -8,6 +8,7 @@ please review") rather than a guess.
 
 from __future__ import annotations
 
+from auditor.detectors import UNKNOWN_KEY
 from auditor.model import Component, ComponentKind, FileKind, Inventory, LicenseDetection, Scope
 
 KIND_OF_FILE: dict[FileKind, ComponentKind] = {
@@ -30,6 +31,9 @@ def _applies(detection: LicenseDetection, kind: ComponentKind) -> bool:
 
 
 def conclude(declared: tuple[LicenseDetection, ...]) -> str | None:
+    """One key when every declared license agrees and none is unidentified; else None."""
+    if any(d.key == UNKNOWN_KEY for d in declared):
+        return None  # "MIT AND something unknown" is not MIT
     keys = {d.key for d in declared if not d.is_clue}
     return keys.pop() if len(keys) == 1 else None
 

@@ -70,7 +70,8 @@ class FileEntry:
     ``size`` and ``sha256`` are those of the real content: for a Git LFS
     pointer they come from the pointer, not from the pointer file itself.
     ``format`` is what a bounded header read found (``safetensors``, ``gguf``,
-    ``pickle``, ``zip``, ``pdf``...), or None when nothing was sniffed.
+    ``pickle``, ``zip``, ``pdf``...), or None when the bytes showed none,
+    whatever the name promises.
     ``header`` holds the string key/values of a weights header worth
     reporting (GGUF ``general.*``, safetensors ``__metadata__``).
     """
@@ -159,8 +160,8 @@ class Component:
     """A part of the repo that a license covers: its code, a model, a data set.
 
     ``declared`` holds what the repo says (each with its evidence);
-    ``concluded`` is the auditor's answer as an SPDX-style expression of
-    license keys, or None when it cannot conclude one.
+    ``concluded`` is the auditor's answer as a license key (an expression of
+    keys once components combine licenses), or None when it cannot conclude.
     """
 
     name: str

@@ -23,6 +23,7 @@ from auditor.model import (
     Skipped,
     Tool,
 )
+from auditor.signatures import catalog
 from auditor.sources import Source, open_source, os_reason
 from auditor.textio import NotTextError
 
@@ -56,7 +57,9 @@ def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> 
         text = ""
         if limit:
             if entry.lfs:
-                problems.append(Skipped(entry.path, "Git LFS pointer: the content is not in this tree"))
+                problems.append(
+                    Skipped(entry.path, "Git LFS pointer: the content is not in this tree")
+                )
                 continue
             try:
                 text = source.read_text(entry.path, limit).text
@@ -80,6 +83,7 @@ def _severity_order(f: Finding) -> tuple[int, str, str, str]:
 
 def run_audit(target: str | Source, options: Options | None = None) -> AuditResult:
     options = options or Options()
+    catalog()  # unreadable signatures fail every audit, not only those that name a license
     source = open_source(target) if isinstance(target, str) else target
     log.debug("inventory of %s", source.target)
     inventory = source.inventory()

@@ -100,7 +100,9 @@ def decode(data: bytes, truncated: bool = False) -> Decoded:
         if data.startswith(bom):
             text = _strict(data[len(bom) :], encoding, truncated)
             if text is None:
-                raise NotTextError(f"starts with a {encoding} byte-order mark but is not {encoding}")
+                raise NotTextError(
+                    f"starts with a {encoding} byte-order mark but is not {encoding}"
+                )
             return Decoded(_normalize_newlines(text), encoding)
     if b"\x00" in data:
         encoding16 = _utf16_without_bom(data[:4096])
@@ -144,7 +146,9 @@ def extract_pdf(data: bytes) -> Decoded:
     try:
         text = extract_text(io.BytesIO(data))
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError) as exc:
-        raise NotTextError(f"PDF could not be read: {exc.__class__.__name__}: {exc}"[:200]) from None
+        raise NotTextError(
+            f"PDF could not be read: {exc.__class__.__name__}: {exc}"[:200]
+        ) from None
     if not text.strip():
         raise NotTextError("PDF has no extractable text (scanned image?)")
     return Decoded(_normalize_newlines(text).replace("\f", "\n"), "pdf")

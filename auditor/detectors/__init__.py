@@ -9,7 +9,7 @@ in ``DETECTORS`` and one import line at the bottom of this file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 from auditor.model import Evidence, Fact, FileEntry, LicenseDetection, Method, Scope, Skipped
@@ -61,10 +61,12 @@ def detection(
     )
 
 
-def unknown(stated: str, evidence: Evidence, scope: Scope = Scope.UNSPECIFIED) -> LicenseDetection:
-    """A license that is named but cannot be identified: reported, never guessed."""
-    found = detection(UNKNOWN_KEY, evidence, scope=scope, score=0.0, is_clue=True)
-    return replace(found, name=f"{found.name}: {stated}")
+def unknown(evidence: Evidence, scope: Scope = Scope.UNSPECIFIED) -> LicenseDetection:
+    """A license that is named but cannot be identified: reported, never guessed.
+
+    What the repo stated stays in the evidence excerpt; the name is the catalog's.
+    """
+    return detection(UNKNOWN_KEY, evidence, scope=scope, score=0.0, is_clue=True)
 
 
 def line_of(text: str, offset: int) -> int:

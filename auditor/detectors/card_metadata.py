@@ -14,12 +14,28 @@ from dataclasses import dataclass
 import yaml
 
 from auditor.detectors import DETECTORS, Detected, Detector, detection, unknown
-from auditor.model import Evidence, Fact, FileEntry, FileKind, LicenseDetection, Method, Scope, Skipped
+from auditor.model import (
+    Evidence,
+    Fact,
+    FileEntry,
+    FileKind,
+    LicenseDetection,
+    Method,
+    Scope,
+    Skipped,
+)
 from auditor.signatures import AMBIGUOUS_HUB_IDS, catalog
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-FACT_FIELDS = ("license_name", "license_link", "base_model", "base_model_relation", "datasets",
-               "pipeline_tag", "library_name")
+FACT_FIELDS = (
+    "license_name",
+    "license_link",
+    "base_model",
+    "base_model_relation",
+    "datasets",
+    "pipeline_tag",
+    "library_name",
+)
 
 
 class FrontMatterError(ValueError):
@@ -45,7 +61,7 @@ def parse_front_matter(text: str) -> FrontMatter | None:
         raise FrontMatterError("YAML front matter has no closing '---' line")
     block = lines[1:end]
     try:
-        data = yaml.load("\n".join(block), Loader=_LOADER)  # noqa: S506 - a safe loader
+        data = yaml.load("\n".join(block), Loader=_LOADER)  # a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 2}: " if mark is not None else ""
@@ -92,7 +108,13 @@ class CardMetadataDetector(Detector):
         for field in FACT_FIELDS:
             for value in _as_list(fm.data.get(field)):
                 line, excerpt = _key_line(fm, field)
-                facts.append(Fact(field, value, Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)))
+                facts.append(
+                    Fact(
+                        field,
+                        value,
+                        Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt),
+                    )
+                )
         detections: list[LicenseDetection] = []
         line, excerpt = _key_line(fm, "license")
         ev = Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)
@@ -107,12 +129,12 @@ class CardMetadataDetector(Detector):
         if hid == "other":
             keys = sorted({k for n in names for k in cat.by_hub_name(n)})
             if not names:
-                return [unknown("other", ev, Scope.MODEL)]
+                return [unknown(ev, Scope.MODEL)]
         elif hid in AMBIGUOUS_HUB_IDS:
-            return [unknown(hid, ev, Scope.MODEL)]
+            return [unknown(ev, Scope.MODEL)]
         else:
             keys = cat.by_hub_id(hid)
         if len(keys) == 1:
             return [detection(keys[0], ev, scope=Scope.MODEL)]
         # None known, or several (e.g. two versions of one terms of use): unknown, not a guess.
-        return [unknown(hid, ev, Scope.MODEL)]
+        return [unknown(ev, Scope.MODEL)]

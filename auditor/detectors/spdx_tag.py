@@ -41,6 +41,6 @@ class SpdxTagDetector(Detector):
             for spdx_id in dict.fromkeys(_ids(m.group("expr"))):
                 key = cat.by_spdx(spdx_id)
                 found.append(
-                    detection(key, ev, scope=Scope.CODE) if key else unknown(spdx_id, ev, Scope.CODE)
+                    detection(key, ev, scope=Scope.CODE) if key else unknown(ev, Scope.CODE)
                 )
         return Detected(tuple(found))

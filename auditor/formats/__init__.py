@@ -1,7 +1,7 @@
 """Formats: render one ``AuditResult`` as bytes.
 
-Renderers are pure and byte-stable for the same result (sorted keys, no
-clock), so golden files and diffs work. Adding a format is one module with a
+Renderers are pure and byte-stable for the same result (fixed key order,
+sorted lists, no clock), so golden files and diffs work. Adding a format is one module with a
 class registered in ``FORMATS`` and one import line at the bottom of this file.
 """
 

@@ -29,8 +29,8 @@ class TextFormat(Format):
         if inv.revision:
             out.append(f"revision {inv.revision}")
         kinds: dict[str, int] = {}
-        for f in inv.files:
-            kinds[f.kind.value] = kinds.get(f.kind.value, 0) + 1
+        for entry in inv.files:
+            kinds[entry.kind.value] = kinds.get(entry.kind.value, 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         out.append(f"{len(inv.files)} files ({summary or 'none'})")
         out.append("")

@@ -56,9 +56,13 @@ def read_scancode(lic_dir: Path) -> dict[str, dict[str, Any]]:
         fm = _front_matter(path)
         key = str(fm["key"])
         spdx = fm.get("spdx_license_key") or f"LicenseRef-scancode-{key}"
-        urls = [fm.get("homepage_url")] + list(fm.get("text_urls") or []) + list(
-            fm.get("other_urls") or []
-        ) + [fm.get("osi_url"), fm.get("faq_url")]
+        urls = [
+            fm.get("homepage_url"),
+            *(fm.get("text_urls") or []),
+            *(fm.get("other_urls") or []),
+            fm.get("osi_url"),
+            fm.get("faq_url"),
+        ]
         rec: dict[str, Any] = {
             "name": fm.get("name") or key,
             "short_name": fm.get("short_name") or fm.get("name") or key,
@@ -110,9 +114,9 @@ def merge_shared(catalog: dict[str, dict[str, Any]], index: list[dict[str, Any]]
         entry["facts"] = {f: rec.get(f) for f in FACT_FIELDS}
 
 
-def hub_maps(catalog: dict[str, dict[str, Any]], index: list[dict[str, Any]]) -> tuple[
-    dict[str, list[str]], dict[str, list[str]]
-]:
+def hub_maps(
+    catalog: dict[str, dict[str, Any]], index: list[dict[str, Any]]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Hub ``license`` ids and ``license_name`` values -> candidate keys."""
     ids: dict[str, set[str]] = {}
     names: dict[str, set[str]] = {}
@@ -127,8 +131,10 @@ def hub_maps(catalog: dict[str, dict[str, Any]], index: list[dict[str, Any]]) ->
             if key not in catalog:
                 raise SystemExit(f"HUB_IDS maps {hid!r} to {key!r}, which is not in the catalog")
         ids.setdefault(hid, set()).update(keys)
-    return ({k: sorted(v) for k, v in sorted(ids.items())},
-            {k: sorted(v) for k, v in sorted(names.items())})
+    return (
+        {k: sorted(v) for k, v in sorted(ids.items())},
+        {k: sorted(v) for k, v in sorted(names.items())},
+    )
 
 
 def build(lic_dir: Path, shared_dir: Path) -> dict[str, Any]:
@@ -161,7 +167,9 @@ def dump(data: dict[str, Any]) -> str:
     items = list(data["licenses"].items())
     for i, (key, rec) in enumerate(items):
         comma = "," if i < len(items) - 1 else ""
-        lines.append(f"{json.dumps(key)}: {json.dumps(rec, sort_keys=True, ensure_ascii=False)}{comma}")
+        lines.append(
+            f"{json.dumps(key)}: {json.dumps(rec, sort_keys=True, ensure_ascii=False)}{comma}"
+        )
     lines.append("}}")
     return "\n".join(lines) + "\n"
 

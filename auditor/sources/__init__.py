@@ -12,13 +12,18 @@ import errno
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 
-from auditor.classify import LFS_MAX_POINTER, expected_format, kind_from_name, parse_lfs_pointer, sniff_kind
+from auditor.classify import (
+    LFS_MAX_POINTER,
+    expected_format,
+    kind_from_name,
+    parse_lfs_pointer,
+    sniff_kind,
+)
 from auditor.errors import UsageError
 from auditor.model import FileEntry, FileKind, Inventory, Skipped
 from auditor.registry import Registry
 from auditor.textio import Decoded, NotTextError, decode, extract_pdf
 from auditor.weights import HeaderError, ReadAt, read_header
-
 
 MAX_PDF = 32 << 20
 
@@ -107,16 +112,18 @@ def examine(path: str, size: int, read_at: ReadAt) -> tuple[FileEntry, Skipped |
             Skipped(path, f"named as {wanted} but the content is {fmt}"),
         )
     try:
+        # The extension picks the parser even when sniffing failed: a truncated
+        # safetensors file must be reported as such, not as "unknown format".
         header = read_header(wanted or fmt or "", read_at, size)
     except HeaderError as exc:
-        return FileEntry(path, size, kind, format=wanted or fmt), Skipped(path, str(exc))
+        return FileEntry(path, size, kind, format=fmt), Skipped(path, str(exc))
     meta = header.metadata if header else ()
-    return FileEntry(path, size, kind, format=wanted or fmt, header=meta), None
+    return FileEntry(path, size, kind, format=header.format if header else fmt, header=meta), None
 
 
-def entries_sorted(files: list[FileEntry], skipped: list[Skipped]) -> tuple[
-    tuple[FileEntry, ...], tuple[Skipped, ...]
-]:
+def entries_sorted(
+    files: list[FileEntry], skipped: list[Skipped]
+) -> tuple[tuple[FileEntry, ...], tuple[Skipped, ...]]:
     return (
         tuple(sorted(files, key=lambda f: f.path)),
         tuple(sorted(set(skipped), key=lambda s: (s.path, s.reason))),

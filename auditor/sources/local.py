@@ -122,7 +122,10 @@ class LocalSource(Source):
             return None
         if stat.S_ISDIR(st.st_mode):
             skipped.append(
-                Skipped(path, "symlink to a directory, not followed (its files are audited where they are)")
+                Skipped(
+                    path,
+                    "symlink to a directory, not followed (its files are audited where they are)",
+                )
             )
             return None
         if not stat.S_ISREG(st.st_mode):

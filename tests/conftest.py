@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+
+@pytest.fixture
+def fixture_copy(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy a fixture repo into a temp folder, so a test may change it freely."""
+
+    def copy(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(FIXTURES / name, dest, symlinks=True)
+        return dest
+
+    return copy
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def scan_json(path: Path) -> dict:  # type: ignore[type-arg]
+    proc = run_cli("scan", str(path), "--format", "json", "--fail-on", "never")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def make_pdf(text: str) -> bytes:
+    """A small valid PDF whose page shows ``text`` (ASCII), built by hand for tests."""
+    lines = text.split("\n")
+    ops = ["BT", "/F1 10 Tf", "12 TL", "40 800 Td"]
+    for line in lines:
+        safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"({safe}) Tj T*")
+    ops.append("ET")
+    stream = zlib.compress("\n".join(ops).encode("latin-1"))
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out
+
+
+def audit_unprivileged(path: Path) -> dict:  # type: ignore[type-arg]
+    """Run the audit as a user the kernel will refuse: as root, in a forked child as nobody.
+
+    chmod 000 does not stop root, so a permission test run by root forks, drops
+    to uid 65534 and audits in-process (no exec: the interpreter may live where
+    nobody can reach), sending the JSON report back through a pipe.
+    """
+    from auditor.formats import FORMATS
+    from auditor.pipeline import run_audit
+
+    if os.geteuid() != 0:
+        return json.loads(FORMATS.get("json")().render(run_audit(str(path))))  # type: ignore[no-any-return]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            data = FORMATS.get("json")().render(run_audit(str(path)))
+            with os.fdopen(w, "wb") as fh:
+                fh.write(data)
+        except BaseException as exc:  # report, never escape into pytest's loop
+            with contextlib.suppress(OSError):
+                os.write(w, json.dumps({"child_error": repr(exc)}).encode())
+            code = 1
+        os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        raw = fh.read()
+    os.waitpid(pid, 0)
+    report = json.loads(raw)
+    assert "child_error" not in report, report
+    return report  # type: ignore[no-any-return]

@@ -1,0 +1,253 @@
+"""The command line: reports, exit codes, atomic output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, run_cli, scan_json
+
+from auditor.cli import cli
+from auditor.formats import FORMATS
+
+
+def test_text_report_of_the_example() -> None:
+    proc = run_cli("scan", str(FIXTURES / "example-model"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "code   mit" in out
+    assert "model  apache-2.0" in out
+    assert "README.md:2 (card-metadata)" in out
+    assert "train.py:1 (spdx-tag)" in out
+    assert "Findings (0)" in out
+
+
+def test_json_report_of_the_example() -> None:
+    report = scan_json(FIXTURES / "example-model")
+    comps = {c["kind"]: c for c in report["components"]}
+    assert comps["code"]["concluded"] == "mit"
+    assert comps["model"]["concluded"] == "apache-2.0"
+    lic = comps["model"]["licenses"][0]
+    assert (lic["key"], lic["spdx_id"], lic["name"]) == (
+        "apache-2.0",
+        "Apache-2.0",
+        "Apache License 2.0",
+    )
+    assert lic["evidence"] == [
+        {
+            "path": "README.md",
+            "start_line": 2,
+            "end_line": 2,
+            "method": "card-metadata",
+            "excerpt": "license: apache-2.0",
+        }
+    ]
+    assert sorted(comps["model"]["files"]) == [
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
+    assert {f["name"]: f["value"] for f in report["facts"]}["base_model"] == "acme/tiny-base"
+    assert report["findings"] == []
+
+
+def test_json_is_byte_stable() -> None:
+    a = run_cli("scan", str(FIXTURES / "kinds"), "--format", "json").stdout
+    b = run_cli("scan", str(FIXTURES / "kinds"), "--format", "json").stdout
+    assert a == b and a
+
+
+def test_exit_1_on_findings_and_fail_on(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    repo = fixture_copy("example-model")
+    (repo / "README.md").write_text("# no front matter, so no model license\n")
+    proc = run_cli("scan", str(repo))
+    assert proc.returncode == 1
+    assert "E license-missing [model]" in proc.stdout
+    assert run_cli("scan", str(repo), "--fail-on", "never").returncode == 0
+    # a warning alone fails only when asked
+    (repo / "README.md").write_text("---\nlicense: gpl\n---\n")
+    assert run_cli("scan", str(repo)).returncode == 0
+    assert run_cli("scan", str(repo), "--fail-on", "warning").returncode == 1
+    assert run_cli("scan", str(repo), "--fail-on", "note").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["scan", "/nonexistent/model"],
+            "auditor: error: no such file or directory: /nonexistent/model",
+        ),
+        (
+            ["scan", str(FIXTURES / "example-model" / "README.md")],
+            "auditor: error: not a directory:",
+        ),
+        (
+            ["scan", str(FIXTURES / "example-model"), "--format", "nope"],
+            "auditor: error: unknown format 'nope'",
+        ),
+        (
+            ["scan", str(FIXTURES / "example-model"), "-o", "/nonexistent/dir/r.json"],
+            "auditor: error: cannot write /nonexistent/dir/r.json: no such directory",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan"], "auditor: error: Missing argument 'TARGET'."),
+        (["scan", ".", "--fail-on", "bogus"], "auditor: error: Invalid value for '--fail-on'"),
+        (["scan", ".", "--nope"], "auditor: error: No such option"),
+        (["scan", str(FIXTURES), "-o", str(FIXTURES)], "auditor: error: Invalid value for '--output'"),
+        (["frobnicate"], "auditor: error: No such command"),
+    ],
+)
+def test_parser_errors_are_one_line_too(args: list[str], message: str) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(message)
+
+
+def test_unwritable_output_dir_is_usage_error(tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    if os.geteuid() == 0:
+        target = Path("/proc/auditor-report.json")  # root may write anywhere but /proc
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o555)
+        target = ro / "r.json"
+    proc = run_cli("scan", str(ROOT / "fixtures" / "example-model"), "-o", str(target))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"auditor: error: cannot write {target}:")
+    assert proc.stderr.count("\n") == 1
+
+
+def test_audit_failure_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.signatures as sig
+
+    (tmp_path / "notes.txt").write_text("nothing here names a license\n")
+    sig.catalog.cache_clear()
+    monkeypatch.setattr(sig, "CATALOG_FILE", tmp_path / "missing-catalog.json")
+    try:
+        result = CliRunner().invoke(cli, ["scan", str(tmp_path)])
+    finally:
+        sig.catalog.cache_clear()
+    assert result.exit_code == 3
+    assert "auditor: error: cannot read license catalog" in result.output
+
+
+def test_unlistable_root_exits_3(tmp_path: Path) -> None:
+    import auditor.sources.local as local
+    from auditor.errors import SourceError
+
+    src = local.LocalSource(str(tmp_path))
+    src.root = tmp_path / "gone"  # vanished between the check and the walk
+    with pytest.raises(SourceError, match="cannot list"):
+        src.inventory()
+
+
+def test_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "report.json"
+    proc = run_cli("scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(out))
+    assert proc.returncode == 0 and proc.stdout == ""
+    first = out.read_bytes()
+    assert json.loads(first)["report_version"].startswith("1.")
+
+    # A render that dies halfway leaves the previous report whole and no temp file behind.
+    fmt = FORMATS.get("json")
+
+    def boom(self, result):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fmt, "render", boom)
+    result = CliRunner().invoke(
+        cli, ["scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(out)]
+    )
+    assert result.exit_code != 0
+    assert out.read_bytes() == first
+    assert os.listdir(tmp_path) == ["report.json"]
+
+
+def test_write_failure_midway_keeps_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditor.cli as cli_mod
+
+    out = tmp_path / "report.json"
+    out.write_text("old report\n")
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli_mod.os, "fsync", failing_fsync)
+    result = CliRunner().invoke(cli, ["scan", str(FIXTURES / "example-model"), "-o", str(out)])
+    assert result.exit_code == 3
+    assert "No space left on device" in result.output
+    assert out.read_text() == "old report\n"
+    assert os.listdir(tmp_path) == ["report.json"]
+
+
+def test_bad_input_continues_and_lists_every_problem() -> None:
+    proc = run_cli("scan", str(FIXTURES / "bad-input"), "--format", "json")
+    assert proc.returncode == 1, proc.stderr  # no license: an error finding, not a crash
+    report = json.loads(proc.stdout)
+    skipped = {s["path"]: s["reason"] for s in report["skipped"]}
+    assert skipped == {
+        "LICENSE": "binary content (NUL bytes), not text",
+        "README.md": "YAML front matter is not valid (line 4: did not find expected ',' or ']')",
+        "cut-header.safetensors": "truncated safetensors header: declares 104 bytes, file has 22 after the length",
+        "empty.gguf": "empty weights file (0 bytes)",
+        "empty.safetensors": "empty weights file (0 bytes)",
+        "pickle-in-disguise.safetensors": "named as safetensors but the content is pickle",
+        "truncated.gguf": "truncated GGUF file: ends inside metadata key/value 1 of 4 (60 bytes)",
+        "truncated.safetensors": "truncated safetensors header: declares 104 bytes, file has 100 after the length",
+    }
+    # Every file is still in the inventory, readable or not: nothing silently dropped.
+    formats = {f["path"]: f["format"] for f in report["files"]}
+    assert formats["truncated.safetensors"] is None  # sniffing found no valid header
+    assert formats["ok.safetensors"] == "safetensors"
+    assert formats["pickle-in-disguise.safetensors"] == "pickle"  # what the bytes are
+    paths = {f["path"] for f in report["files"]}
+    assert set(skipped) <= paths
+    assert len(paths) == len(os.listdir(FIXTURES / "bad-input"))
+
+
+def test_bad_input_texts_are_read_in_their_encodings() -> None:
+    from auditor.sources.local import LocalSource
+
+    src = LocalSource(str(FIXTURES / "bad-input"))
+    assert src.read_text("MODEL_LICENSE", 1 << 20).encoding == "gb18030"
+    assert "模型许可协议" in src.read_text("MODEL_LICENSE", 1 << 20).text
+    assert (
+        src.read_text("LICENSE-UTF16.txt", 1 << 20).text
+        == "Our own license words, saved as UTF-16.\n"
+    )
+    assert src.read_text("LICENSE-UTF16BE-NOBOM.txt", 1 << 20).encoding == "utf-16-be"
+    assert src.read_text("LICENSE-BOM.md", 1 << 20).text.startswith("Our own")
+    assert (
+        src.read_text("NOTICE", 1 << 20).text == "Copyright 2026 Jürgen Müller, Zürich – façade.\n"
+    )
+    assert src.read_text("LICENSE-CRLF.txt", 1 << 20).text == "Line one of our text.\nLine two.\n"
+
+
+def test_verbose_flag_logs(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("# SPDX-License-Identifier: MIT\n")
+    proc = run_cli("-vv", "scan", str(tmp_path))
+    assert proc.returncode == 0
+    assert "auditor: DEBUG: inventory of" in proc.stderr
