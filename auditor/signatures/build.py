@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from auditor.matcher import FINGERPRINTS
 from auditor.signatures import CATALOG_FILE, HUB_IDS
 
 FACT_FIELDS = (
@@ -137,6 +138,95 @@ def hub_maps(
     )
 
 
+def reference_texts(lic_dir: Path, shared_dir: Path) -> list[tuple[str, str, str]]:
+    """(key, origin, text) of every text the matcher learns; read here, never written out.
+
+    ScanCode's deprecated entries (their replacements carry the same text) and its
+    generic/unknown placeholders (short statements that would match anything) are left out.
+    """
+    refs: list[tuple[str, str, str]] = []
+    for path in sorted(lic_dir.glob("*.LICENSE")):
+        raw = path.read_text(encoding="utf-8")
+        _, fm_text, text = raw.split("---", 2)
+        fm = yaml.safe_load(fm_text)
+        if fm.get("is_deprecated") or fm.get("is_generic") or fm.get("is_unknown"):
+            continue
+        if text.strip():
+            refs.append((str(fm["key"]), "scancode", text))
+    index = json.loads((shared_dir / "index.json").read_text(encoding="utf-8"))
+    for rec in index:
+        for f in rec.get("files", []):
+            data = (shared_dir / f["file"]).read_bytes()
+            if f["file"].endswith(".pdf"):
+                from auditor.textio import extract_pdf
+
+                text = extract_pdf(data).text
+            else:
+                from auditor.textio import decode
+
+                text = decode(data).text
+            refs.append((rec["key"], f"shared:{f['file']}", text))
+    return refs
+
+
+#: References sharing this much of the larger one's sample are near relatives: only
+#: such pairs can score within the matcher's RELATIVE_MARGIN of each other on one span.
+RELATIVE_CONTAINMENT = 0.6
+#: A difference larger than this is no near relative's (a long license containing a short one).
+MAX_DIFF = 4000
+#: Differences up to this size are stored whole; larger ones as their 1-in-4 sample.
+FULL_DIFF = 400
+
+
+def near_relatives(
+    samples: list[set[int]], full: list[set[int]], keys: list[str]
+) -> list[tuple[int, int, list[int]]]:
+    """For every pair of different keys whose texts largely overlap: what each has alone."""
+    index: dict[int, list[int]] = {}
+    for ref_id, s in enumerate(samples):
+        for h in s:
+            index.setdefault(h, []).append(ref_id)
+    out: list[tuple[int, int, list[int]]] = []
+    for a, sa in enumerate(samples):
+        shared: dict[int, int] = {}
+        for h in sa:
+            for b in index[h]:
+                if b > a:
+                    shared[b] = shared.get(b, 0) + 1
+        for b, n in shared.items():
+            if keys[a] == keys[b] or n < RELATIVE_CONTAINMENT * max(len(sa), len(samples[b])):
+                continue
+            only_a, only_b = full[a] - full[b], full[b] - full[a]
+            if len(only_a) <= MAX_DIFF and len(only_b) <= MAX_DIFF:
+                out.append((a, b, _thin(only_a)))
+                out.append((b, a, _thin(only_b)))
+    return out
+
+
+def _thin(only: set[int]) -> list[int]:
+    """Keep every shingle of a small difference (one changed word must count); of a
+    large one, its sample, which says the same about which text is present."""
+    from auditor.matcher import sampled
+
+    return sorted(only if len(only) <= FULL_DIFF else {h for h in only if sampled(h)})
+
+
+def build_fingerprints(lic_dir: Path, shared_dir: Path, out: Path) -> int:
+    from auditor.matcher import sampled, shingle_hashes, tokenize, write_fingerprints
+
+    refs = []
+    full: list[set[int]] = []
+    for key, origin, text in reference_texts(lic_dir, shared_dir):
+        hashes = shingle_hashes(tokenize(text).words)
+        sample = [h for h in hashes if sampled(h)]
+        if sample:
+            refs.append((key, origin, sample))
+            full.append(set(hashes))
+    relatives = near_relatives([set(r[2]) for r in refs], full, [r[0] for r in refs])
+    write_fingerprints(out, refs, relatives)
+    return len(refs)
+
+
 def build(lic_dir: Path, shared_dir: Path) -> dict[str, Any]:
     index = json.loads((shared_dir / "index.json").read_text(encoding="utf-8"))
     catalog = read_scancode(lic_dir)
@@ -179,20 +269,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=default_shared_dir())
     ap.add_argument("--scancode", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=CATALOG_FILE)
+    ap.add_argument("--fingerprints", type=Path, default=FINGERPRINTS)
     ap.add_argument("--check", action="store_true", help="fail if the committed file is stale")
     args = ap.parse_args(argv)
     if not (args.shared / "index.json").is_file():
         print(f"build: no index.json under {args.shared}", file=sys.stderr)
         return 2
-    text = dump(build(args.scancode or scancode_license_dir(), args.shared))
+    lic_dir = args.scancode or scancode_license_dir()
+    text = dump(build(lic_dir, args.shared))
     if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"build: {args.out} is stale; run `make signatures`", file=sys.stderr)
-            return 1
-        return 0
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = Path(tmp) / "fingerprints.bin"
+            build_fingerprints(lic_dir, args.shared, fresh)
+            stale = [
+                p for p, new in ((args.out, text.encode()), (args.fingerprints, fresh.read_bytes()))
+                if not p.exists() or p.read_bytes() != new
+            ]
+        for p in stale:
+            print(f"build: {p} is stale; run `make signatures`", file=sys.stderr)
+        return 1 if stale else 0
     args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} ({len(text)} bytes)")
+    n = build_fingerprints(lic_dir, args.shared, args.fingerprints)
+    print(f"wrote {args.out} ({len(text)} bytes) and {args.fingerprints} ({n} reference texts)")
     return 0
 
 

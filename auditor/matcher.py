@@ -1,0 +1,409 @@
+"""The fast license-text matcher: normalized token shingles through an inverted index.
+
+Reference texts are never shipped. ``make signatures`` keeps, per reference,
+the CRC32 hashes of its word 5-shingles that fall in a fixed 1-in-4 sample
+(``hash % 4 == 0``); a query is sampled the same way, so set overlaps on the
+samples estimate overlaps of the full texts without bias. Candidates come from
+an inverted index (sorted hashes, binary search); each candidate is then
+verified on the query span it matches, and near relatives are told apart by
+which of them explains more of that span.
+
+Normalization follows license matchers: case, punctuation, quotes, bullets,
+Markdown and HTML markup, whitespace and copyright lines do not count. CJK
+text is tokenized per character.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zlib
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+SHINGLE = 5
+SAMPLE_MOD = 4
+FINGERPRINTS = Path(__file__).with_name("signatures") / "fingerprints.bin"
+
+_TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HTML_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,400}>")
+_MD_LINK_TARGET = re.compile(r"\]\([^)\s]{0,400}\)")
+_COPYRIGHT = re.compile(
+    r"^\W*(copyright\b|\(c\)\s*\d|©|all rights reserved|版权所有)", re.IGNORECASE
+)
+# Spelling variants license matchers treat as one word.
+_EQUIVALENT = {"licence": "license", "licences": "licenses", "licenced": "licensed",
+               "licensor": "licensor", "organisation": "organization"}
+
+
+@dataclass(frozen=True)
+class Tokens:
+    words: list[str]
+    lines: list[int]  # 1-based line of each token
+
+
+def tokenize(text: str) -> Tokens:
+    """Tokens that survive normalization, each with its line number."""
+    words: list[str] = []
+    lines: list[int] = []
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        if "<" in raw or "&" in raw:
+            raw = html.unescape(_HTML_TAG.sub(" ", raw))
+        if "](" in raw:
+            raw = _MD_LINK_TARGET.sub("] ", raw)  # keep link text, drop link targets
+        if _COPYRIGHT.match(raw):
+            continue
+        for tok in _TOKEN.findall(raw.lower()):
+            words.append(_EQUIVALENT.get(tok, tok))
+            lines.append(lineno)
+    return Tokens(words, lines)
+
+
+def shingle_hashes(words: list[str]) -> list[int]:
+    """CRC32 of each word 5-shingle; position i covers words i..i+4."""
+    if len(words) < SHINGLE:
+        return [zlib.crc32(" ".join(words).encode())] if words else []
+    return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode())
+            for i in range(len(words) - SHINGLE + 1)]
+
+
+def sampled(h: int) -> bool:
+    return h % SAMPLE_MOD == 0
+
+
+@dataclass(frozen=True)
+class Reference:
+    key: str
+    origin: str  # "scancode" or "shared:<file>"
+    start: int  # offset into the sample array
+    count: int  # number of sampled shingles
+
+
+class Fingerprints:
+    """The committed fingerprints: per-reference sample sets and an inverted index."""
+
+    def __init__(
+        self,
+        refs: list[Reference],
+        samples: array,
+        keys: array,
+        postings: array,
+        diffs: array,
+        relatives: dict[tuple[int, int], tuple[int, int]],
+    ) -> None:
+        self.refs = refs
+        self.samples = samples  # uint32, per reference sorted, concatenated
+        self.keys = keys  # uint32 sorted: every (hash, ref) pair's hash
+        self.postings = postings  # uint16: the ref of each pair
+        self.diffs = diffs  # uint32: full-shingle differences between near relatives
+        self.relatives = relatives  # (a, b) -> (start, count) of a's shingles that b lacks
+        self.refs_of_key: dict[str, list[int]] = {}
+        for i, ref in enumerate(refs):
+            self.refs_of_key.setdefault(ref.key, []).append(i)
+
+    def ref_set(self, ref_id: int) -> frozenset[int]:
+        ref = self.refs[ref_id]
+        return frozenset(self.samples[ref.start : ref.start + ref.count])
+
+    def only_in(self, a: int, b: int) -> frozenset[int] | None:
+        """Every shingle (not just the sample) of reference ``a`` that ``b`` lacks, if stored."""
+        span = self.relatives.get((a, b))
+        if span is None:
+            return None
+        return frozenset(self.diffs[span[0] : span[0] + span[1]])
+
+    def lookup(self, h: int) -> array:
+        lo = bisect_left(self.keys, h)
+        hi = bisect_right(self.keys, h, lo)
+        return self.postings[lo:hi]
+
+
+def write_fingerprints(
+    path: Path,
+    refs: list[tuple[str, str, list[int]]],
+    relatives: list[tuple[int, int, list[int]]],
+) -> None:
+    """Binary layout: header line (JSON), then samples, index keys, postings, relative diffs."""
+    import json
+
+    samples = array("I")
+    meta = []
+    pairs: list[tuple[int, int]] = []
+    for ref_id, (key, origin, hashes) in enumerate(refs):
+        uniq = sorted(set(hashes))
+        meta.append([key, origin, len(samples), len(uniq)])
+        samples.extend(uniq)
+        pairs.extend((h, ref_id) for h in uniq)
+    pairs.sort()
+    keys = array("I", (h for h, _ in pairs))
+    postings = array("H", (r for _, r in pairs))
+    diffs = array("I")
+    rel_meta = []
+    for a, b, only_a in sorted(relatives):
+        rel_meta.append([a, b, len(diffs), len(only_a)])
+        diffs.extend(sorted(set(only_a)))
+    header = json.dumps({"format": 2, "shingle": SHINGLE, "sample_mod": SAMPLE_MOD,
+                         "hash": "crc32", "refs": meta, "samples": len(samples),
+                         "pairs": len(pairs), "diffs": len(diffs), "relatives": rel_meta},
+                        separators=(",", ":")).encode()
+    if samples.itemsize != 4 or postings.itemsize != 2 or len(refs) >= 1 << 16:
+        raise RuntimeError("fingerprint arrays need 32-bit 'I' and 16-bit 'H' items")
+    with open(path, "wb") as fh:
+        fh.write(header + b"\n")
+        fh.write(samples.tobytes())
+        fh.write(keys.tobytes())
+        fh.write(postings.tobytes())
+        fh.write(diffs.tobytes())
+
+
+@cache
+def fingerprints() -> Fingerprints:
+    import json
+    import sys
+
+    from auditor.errors import SignatureError
+
+    try:
+        with open(FINGERPRINTS, "rb") as fh:
+            header = json.loads(fh.readline())
+            data = fh.read()
+    except (OSError, ValueError) as exc:
+        raise SignatureError(f"cannot read license fingerprints {FINGERPRINTS}: {exc}") from exc
+    n, p, d = header["samples"], header["pairs"], header["diffs"]
+    if len(data) != 4 * n + 6 * p + 4 * d:
+        raise SignatureError(f"license fingerprints {FINGERPRINTS} are truncated")
+    arrays = []
+    offset = 0
+    for code, count in (("I", n), ("I", p), ("H", p), ("I", d)):
+        arr = array(code)
+        arr.frombytes(data[offset : offset + arr.itemsize * count])
+        offset += arr.itemsize * count
+        if sys.byteorder != "little":
+            arr.byteswap()
+        arrays.append(arr)
+    refs = [Reference(k, o, s, c) for k, o, s, c in header["refs"]]
+    relatives = {(a, b): (s, c) for a, b, s, c in header["relatives"]}
+    return Fingerprints(refs, *arrays, relatives)
+
+
+# --- matching ---------------------------------------------------------------
+
+#: A match this complete both ways is the license, exactly (modulo formatting).
+EXACT = 0.95
+#: Below this share of the reference present, a span is not that license (too little of it).
+MIN_COVERAGE = 0.35
+#: Below this share of the span explained by the reference, the span is something else.
+MIN_PRECISION = 0.6
+#: Without stored differences, two candidates this close in F-score cannot be told apart.
+TIE = 0.02
+#: Candidates within this F-score of the best are near relatives to settle on their differences.
+RELATIVE_MARGIN = 0.2
+#: Unexplained text shorter than this many tokens is a title, a URL, a signature line.
+MIN_LEFTOVER_TOKENS = 20
+#: A span needs this many sampled shingles in common with a reference to count.
+MIN_SHARED = 6
+#: Tokens of unmatched text that end a span (an inserted paragraph is shorter).
+SPAN_GAP = 150
+
+
+@dataclass(frozen=True)
+class Match:
+    key: str
+    start_line: int
+    end_line: int
+    coverage: float  # share of the reference's samples found in the span
+    precision: float  # share of the span's samples found in the reference
+    exact: bool
+    differing_lines: tuple[int, ...] = ()  # lines of the span with text the reference lacks
+    runner_up: str | None = None
+
+    @property
+    def score(self) -> float:
+        return round(100 * _f(self.coverage, self.precision), 1)
+
+
+@dataclass
+class FileMatches:
+    matches: list[Match] = field(default_factory=list)
+    ambiguous: list[tuple[int, int, list[str]]] = field(default_factory=list)
+    unmatched_lines: list[tuple[int, int]] = field(default_factory=list)  # license-like text, no match
+
+
+def _f(c: float, p: float) -> float:
+    return 0.0 if c + p == 0 else 2 * c * p / (c + p)
+
+
+def _cluster(positions: list[int], gap: int) -> tuple[int, int]:
+    """The densest run of matched positions: where the license actually is in the file."""
+    best = (positions[0], positions[0])
+    best_n = 0
+    start = 0
+    for i in range(1, len(positions) + 1):
+        if i == len(positions) or positions[i] - positions[i - 1] > gap:
+            if i - start > best_n:
+                best_n = i - start
+                best = (positions[start], positions[i - 1])
+            start = i
+    return best
+
+
+def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
+    """Every known license text in ``text``, each with its line span, or why not."""
+    fp = fingerprints()
+    toks = tokenize(text)
+    hashes = shingle_hashes(toks.words)
+    live = [i for i, h in enumerate(hashes) if sampled(h)]  # sampled positions not yet explained
+    out = FileMatches()
+    for _ in range(max_licenses):
+        if len(live) < MIN_SHARED:
+            break
+        votes: Counter[int] = Counter()
+        for i in live:
+            for ref_id in set(fp.lookup(hashes[i])):
+                votes[ref_id] += 1
+        best = _best(fp, hashes, live, votes)
+        if best is None:
+            break
+        kind, span, result = best
+        lo, hi = span
+        line_lo = toks.lines[lo]
+        line_hi = toks.lines[min(hi + SHINGLE - 1, len(toks.lines) - 1)]
+        if kind == "ambiguous":
+            assert isinstance(result, list)
+            out.ambiguous.append((line_lo, line_hi, result))
+        else:
+            assert isinstance(result, Match)
+            out.matches.append(
+                Match(result.key, line_lo, line_hi, result.coverage, result.precision,
+                      result.exact, _differing(fp, result, toks, hashes, lo, hi), result.runner_up)
+            )
+        live = [i for i in live if not lo <= i <= hi]
+    if len(live) * SAMPLE_MOD >= MIN_LEFTOVER_TOKENS:
+        out.unmatched_lines = _runs([toks.lines[i] for i in live])
+    return out
+
+
+@dataclass(frozen=True)
+class _Cand:
+    f: float
+    key: str
+    ref_id: int
+    span: tuple[int, int]
+    coverage: float
+    precision: float
+
+
+def _best(
+    fp: Fingerprints, hashes: list[int], live: list[int], votes: Counter[int]
+) -> tuple[str, tuple[int, int], Match | list[str]] | None:
+    """Verify the most-voted references on the span each matches; pick one or call a tie."""
+    cands: dict[str, _Cand] = {}  # several references of one key count as one candidate
+    span_sets: dict[tuple[int, int], frozenset[int]] = {}
+    for ref_id, n in votes.most_common(40):
+        if n < MIN_SHARED:
+            break
+        ref_set = fp.ref_set(ref_id)
+        positions = [i for i in live if hashes[i] in ref_set]
+        if len(positions) < MIN_SHARED:
+            continue
+        span = _cluster(positions, gap=SPAN_GAP)
+        if span not in span_sets:
+            span_sets[span] = frozenset(hashes[i] for i in live if span[0] <= i <= span[1])
+        shared = len(span_sets[span] & ref_set)
+        coverage = shared / max(1, len(ref_set))
+        precision = shared / max(1, len(span_sets[span]))
+        if shared < MIN_SHARED or coverage < MIN_COVERAGE or precision < MIN_PRECISION:
+            continue
+        cand = _Cand(_f(coverage, precision), fp.refs[ref_id].key, ref_id, span, coverage, precision)
+        if cand.key not in cands or cand.f > cands[cand.key].f:
+            cands[cand.key] = cand
+    if not cands:
+        return None
+    ranked = sorted(cands.values(), key=lambda c: (-c.f, -(c.span[1] - c.span[0]), c.key))
+    top = ranked[0]
+    # Rivals are scored again on the best candidate's span, so that a short license quoted
+    # inside a longer one cannot tie with it on a span of its own.
+    top_set = span_sets[top.span]
+    contenders = [top]
+    for c in ranked[1:]:
+        if not _overlap(c.span, top.span):
+            continue
+        ref_set = fp.ref_set(c.ref_id)
+        shared = len(top_set & ref_set)
+        cov, prec = shared / max(1, len(ref_set)), shared / max(1, len(top_set))
+        rescored = _Cand(_f(cov, prec), c.key, c.ref_id, top.span, cov, prec)
+        if top.f - rescored.f < RELATIVE_MARGIN:
+            contenders.append(rescored)
+    if len(contenders) == 1:
+        winner = top
+    else:
+        query = frozenset(hashes[top.span[0] : top.span[1] + 1])
+        winners = [c for c in contenders
+                   if all(_beats(fp, query, c, d) for d in contenders if d is not c)]
+        if len(winners) != 1:
+            return "ambiguous", top.span, sorted(c.key for c in contenders)
+        winner = winners[0]
+    others = [c for c in contenders if c is not winner]
+    return "match", winner.span, Match(
+        winner.key, 0, 0, round(winner.coverage, 4), round(winner.precision, 4),
+        winner.coverage >= EXACT and winner.precision >= EXACT,
+        runner_up=others[0].key if others else None,
+    )
+
+
+def _beats(fp: Fingerprints, query: frozenset[int], c: _Cand, d: _Cand) -> bool:
+    """Does the query show ``c`` rather than its near relative ``d``?
+
+    Decided on every shingle the two texts do not share (stored at build time for
+    near relatives), so one changed word (a version number) is enough evidence.
+    Without stored differences the two are not near relatives, and the F-score decides.
+    """
+    only_c = fp.only_in(c.ref_id, d.ref_id)
+    only_d = fp.only_in(d.ref_id, c.ref_id)
+    if only_c is None or only_d is None:
+        return c.f - d.f >= TIE
+    seen_c = len(query & only_c)
+    seen_d = len(query & only_d)
+    if seen_c and not seen_d:
+        return True  # text only c has, and none only d has
+    if not seen_c and not seen_d:
+        # Only the common part is present: c wins when it is that common part whole.
+        return not only_c and bool(only_d)
+    if seen_c and seen_d:
+        # A modified text: c wins when it explains nearly all, and d nearly none, of their differences.
+        return seen_c >= 0.8 * len(only_c) and seen_d <= 0.2 * len(only_d)
+    return False
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _differing(
+    fp: Fingerprints, m: Match, toks: Tokens, hashes: list[int], lo: int, hi: int
+) -> tuple[int, ...]:
+    """Lines in the span carrying a sampled shingle the reference does not have."""
+    if m.exact and m.precision >= 0.999:
+        return ()
+    ref_sets = [fp.ref_set(i) for i in fp.refs_of_key[m.key]]
+    lines = set()
+    for i in range(lo, hi + 1):
+        h = hashes[i]
+        if sampled(h) and not any(h in s for s in ref_sets):
+            lines.add(toks.lines[i + SHINGLE - 1] if i + SHINGLE - 1 < len(toks.lines) else toks.lines[i])
+    return tuple(sorted(lines))
+
+
+def _runs(lines: list[int]) -> list[tuple[int, int]]:
+    """Collapse line numbers into (first, last) runs."""
+    out: list[tuple[int, int]] = []
+    for ln in sorted(set(lines)):
+        if out and ln - out[-1][1] <= 2:
+            out[-1] = (out[-1][0], ln)
+        else:
+            out.append((ln, ln))
+    return out
