@@ -208,6 +208,8 @@ MIN_LEFTOVER_TOKENS = 20
 MIN_SHARED = 6
 #: Tokens of unmatched text that end a span (an inserted paragraph is shorter).
 SPAN_GAP = 150
+#: Tokens beyond a span's sampled matches in which near relatives' differences are sought.
+EDGE = 40
 
 
 @dataclass(frozen=True)
@@ -341,7 +343,9 @@ def _best(
     if len(contenders) == 1:
         winner = top
     else:
-        query = frozenset(hashes[top.span[0] : top.span[1] + 1])
+        # What tells relatives apart is often at a text's edges (its title, a last
+        # clause), just outside the span of sampled matches: look a little beyond it.
+        query = frozenset(hashes[max(0, top.span[0] - EDGE) : top.span[1] + SHINGLE + EDGE])
         winners = [c for c in contenders
                    if all(_beats(fp, query, c, d) for d in contenders if d is not c)]
         if len(winners) != 1:
@@ -358,25 +362,23 @@ def _best(
 def _beats(fp: Fingerprints, query: frozenset[int], c: _Cand, d: _Cand) -> bool:
     """Does the query show ``c`` rather than its near relative ``d``?
 
-    Decided on every shingle the two texts do not share (stored at build time for
-    near relatives), so one changed word (a version number) is enough evidence.
-    Without stored differences the two are not near relatives, and the F-score decides.
+    Decided on the shingles the two texts do not share (stored whole at build time
+    when few, so one changed word, a version number, is enough), as the share of
+    each text's own content the query holds. A stray shared title is not enough:
+    the evidence for ``c`` must be a real part of what makes ``c`` different.
+    Without stored differences the two are not near relatives: the F-score decides.
     """
     only_c = fp.only_in(c.ref_id, d.ref_id)
     only_d = fp.only_in(d.ref_id, c.ref_id)
     if only_c is None or only_d is None:
         return c.f - d.f >= TIE
-    seen_c = len(query & only_c)
-    seen_d = len(query & only_d)
-    if seen_c and not seen_d:
-        return True  # text only c has, and none only d has
-    if not seen_c and not seen_d:
-        # Only the common part is present: c wins when it is that common part whole.
-        return not only_c and bool(only_d)
-    if seen_c and seen_d:
-        # A modified text: c wins when it explains nearly all, and d nearly none, of their differences.
-        return seen_c >= 0.8 * len(only_c) and seen_d <= 0.2 * len(only_d)
-    return False
+    frac_d = len(query & only_d) / len(only_d) if only_d else 0.0
+    if not only_c:  # c is d minus something: c unless d's extra text is there
+        return bool(only_d) and frac_d <= 0.1
+    frac_c = len(query & only_c) / len(only_c)
+    if not only_d:  # c is d plus something: c when that something is there
+        return frac_c >= 0.5
+    return frac_c >= 0.25 and frac_d <= frac_c / 4
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
