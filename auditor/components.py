@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from auditor.detectors import UNKNOWN_KEY
 from auditor.model import Component, ComponentKind, FileKind, Inventory, LicenseDetection, Scope
+from auditor.signatures import is_policy
 
 KIND_OF_FILE: dict[FileKind, ComponentKind] = {
     FileKind.CODE: ComponentKind.CODE,
@@ -34,7 +35,7 @@ def conclude(declared: tuple[LicenseDetection, ...]) -> str | None:
     """One key when every declared license agrees and none is unidentified; else None."""
     if any(d.key == UNKNOWN_KEY for d in declared):
         return None  # "MIT AND something unknown" is not MIT
-    keys = {d.key for d in declared if not d.is_clue}
+    keys = {d.key for d in declared if not d.is_clue and not is_policy(d.key)}
     return keys.pop() if len(keys) == 1 else None
 
 

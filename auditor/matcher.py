@@ -36,8 +36,13 @@ _COPYRIGHT = re.compile(
     r"^\W*(copyright\b|\(c\)\s*\d|©|all rights reserved|版权所有)", re.IGNORECASE
 )
 # Spelling variants license matchers treat as one word.
-_EQUIVALENT = {"licence": "license", "licences": "licenses", "licenced": "licensed",
-               "licensor": "licensor", "organisation": "organization"}
+_EQUIVALENT = {
+    "licence": "license",
+    "licences": "licenses",
+    "licenced": "licensed",
+    "licensor": "licensor",
+    "organisation": "organization",
+}
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,10 @@ def shingle_hashes(words: list[str]) -> list[int]:
     """CRC32 of each word 5-shingle; position i covers words i..i+4."""
     if len(words) < SHINGLE:
         return [zlib.crc32(" ".join(words).encode())] if words else []
-    return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode())
-            for i in range(len(words) - SHINGLE + 1)]
+    return [
+        zlib.crc32(" ".join(words[i : i + SHINGLE]).encode())
+        for i in range(len(words) - SHINGLE + 1)
+    ]
 
 
 def sampled(h: int) -> bool:
@@ -89,10 +96,10 @@ class Fingerprints:
     def __init__(
         self,
         refs: list[Reference],
-        samples: array,
-        keys: array,
-        postings: array,
-        diffs: array,
+        samples: array[int],
+        keys: array[int],
+        postings: array[int],
+        diffs: array[int],
         relatives: dict[tuple[int, int], tuple[int, int]],
     ) -> None:
         self.refs = refs
@@ -116,7 +123,7 @@ class Fingerprints:
             return None
         return frozenset(self.diffs[span[0] : span[0] + span[1]])
 
-    def lookup(self, h: int) -> array:
+    def lookup(self, h: int) -> array[int]:
         lo = bisect_left(self.keys, h)
         hi = bisect_right(self.keys, h, lo)
         return self.postings[lo:hi]
@@ -146,10 +153,20 @@ def write_fingerprints(
     for a, b, only_a in sorted(relatives):
         rel_meta.append([a, b, len(diffs), len(only_a)])
         diffs.extend(sorted(set(only_a)))
-    header = json.dumps({"format": 2, "shingle": SHINGLE, "sample_mod": SAMPLE_MOD,
-                         "hash": "crc32", "refs": meta, "samples": len(samples),
-                         "pairs": len(pairs), "diffs": len(diffs), "relatives": rel_meta},
-                        separators=(",", ":")).encode()
+    header = json.dumps(
+        {
+            "format": 2,
+            "shingle": SHINGLE,
+            "sample_mod": SAMPLE_MOD,
+            "hash": "crc32",
+            "refs": meta,
+            "samples": len(samples),
+            "pairs": len(pairs),
+            "diffs": len(diffs),
+            "relatives": rel_meta,
+        },
+        separators=(",", ":"),
+    ).encode()
     if samples.itemsize != 4 or postings.itemsize != 2 or len(refs) >= 1 << 16:
         raise RuntimeError("fingerprint arrays need 32-bit 'I' and 16-bit 'H' items")
     with open(path, "wb") as fh:
@@ -176,7 +193,7 @@ def fingerprints() -> Fingerprints:
     n, p, d = header["samples"], header["pairs"], header["diffs"]
     if len(data) != 4 * n + 6 * p + 4 * d:
         raise SignatureError(f"license fingerprints {FINGERPRINTS} are truncated")
-    arrays = []
+    arrays: list[array[int]] = []
     offset = 0
     for code, count in (("I", n), ("I", p), ("H", p), ("I", d)):
         arr = array(code)
@@ -187,7 +204,8 @@ def fingerprints() -> Fingerprints:
         arrays.append(arr)
     refs = [Reference(k, o, s, c) for k, o, s, c in header["refs"]]
     relatives = {(a, b): (s, c) for a, b, s, c in header["relatives"]}
-    return Fingerprints(refs, *arrays, relatives)
+    samples, keys, postings, diffs = arrays
+    return Fingerprints(refs, samples, keys, postings, diffs, relatives)
 
 
 # --- matching ---------------------------------------------------------------
@@ -202,8 +220,15 @@ MIN_PRECISION = 0.6
 TIE = 0.02
 #: Candidates within this F-score of the best are near relatives to settle on their differences.
 RELATIVE_MARGIN = 0.2
-#: Unexplained text shorter than this many tokens is a title, a URL, a signature line.
-MIN_LEFTOVER_TOKENS = 20
+#: Unexplained text shorter than this many tokens is a title, a URL, a signature line...
+MIN_LEFTOVER_TOKENS = 12
+#: ...unless it reads like a term: then even a short clause changes the license.
+_TERMS = re.compile(
+    r"\b(shall|must|may not|prohibit\w*|restrict\w*|except|commercial\w*|permi\w+|not allowed|"
+    r"forbid\w*|terminat\w+|royalt\w+|fee|liab\w+|warrant\w*|revoc\w+|notwithstanding)\b|"
+    r"不得|禁止|必须|应当|商业|授权|许可|限制|免责",
+    re.IGNORECASE,
+)
 #: A span needs this many sampled shingles in common with a reference to count.
 MIN_SHARED = 6
 #: Tokens of unmatched text that end a span (an inserted paragraph is shorter).
@@ -228,11 +253,25 @@ class Match:
         return round(100 * _f(self.coverage, self.precision), 1)
 
 
+@dataclass(frozen=True)
+class Leftover:
+    first: int
+    last: int
+    tokens: int
+    termlike: bool
+
+    @property
+    def significant(self) -> bool:
+        """Long enough, or worded like a term, to change a license it sits in."""
+        return self.tokens >= MIN_LEFTOVER_TOKENS or self.termlike
+
+
 @dataclass
 class FileMatches:
     matches: list[Match] = field(default_factory=list)
     ambiguous: list[tuple[int, int, list[str]]] = field(default_factory=list)
-    unmatched_lines: list[tuple[int, int]] = field(default_factory=list)  # license-like text, no match
+    #: Runs of text no match explains, with their size and whether they read like terms.
+    unmatched: list[Leftover] = field(default_factory=list)
 
 
 def _f(c: float, p: float) -> float:
@@ -259,6 +298,7 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
     toks = tokenize(text)
     hashes = shingle_hashes(toks.words)
     live = [i for i, h in enumerate(hashes) if sampled(h)]  # sampled positions not yet explained
+    covered = [False] * len(toks.words)  # tokens inside a matched or ambiguous span
     out = FileMatches()
     for _ in range(max_licenses):
         if len(live) < MIN_SHARED:
@@ -280,13 +320,39 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
         else:
             assert isinstance(result, Match)
             out.matches.append(
-                Match(result.key, line_lo, line_hi, result.coverage, result.precision,
-                      result.exact, _differing(fp, result, toks, hashes, lo, hi), result.runner_up)
+                Match(
+                    result.key,
+                    line_lo,
+                    line_hi,
+                    result.coverage,
+                    result.precision,
+                    result.exact,
+                    _differing(fp, result, toks, hashes, lo, hi),
+                    result.runner_up,
+                )
             )
+        for t in range(lo, min(hi + SHINGLE, len(covered))):
+            covered[t] = True
         live = [i for i in live if not lo <= i <= hi]
-    if len(live) * SAMPLE_MOD >= MIN_LEFTOVER_TOKENS:
-        out.unmatched_lines = _runs([toks.lines[i] for i in live])
+    out.unmatched = _leftovers(text, toks, covered)
     return out
+
+
+def _leftovers(text: str, toks: Tokens, covered: list[bool]) -> list[Leftover]:
+    """Runs of lines whose tokens no match explains."""
+    runs: list[tuple[int, int, int]] = []  # first line, last line, tokens
+    for t, line in enumerate(toks.lines):
+        if covered[t]:
+            continue
+        if runs and line - runs[-1][1] <= 1:
+            runs[-1] = (runs[-1][0], line, runs[-1][2] + 1)
+        else:
+            runs.append((line, line, 1))
+    lines = text.split("\n")
+    return [
+        Leftover(first, last, n, bool(_TERMS.search(" ".join(lines[first - 1 : last]))))
+        for first, last, n in runs
+    ]
 
 
 @dataclass(frozen=True)
@@ -320,7 +386,9 @@ def _best(
         precision = shared / max(1, len(span_sets[span]))
         if shared < MIN_SHARED or coverage < MIN_COVERAGE or precision < MIN_PRECISION:
             continue
-        cand = _Cand(_f(coverage, precision), fp.refs[ref_id].key, ref_id, span, coverage, precision)
+        cand = _Cand(
+            _f(coverage, precision), fp.refs[ref_id].key, ref_id, span, coverage, precision
+        )
         if cand.key not in cands or cand.f > cands[cand.key].f:
             cands[cand.key] = cand
     if not cands:
@@ -346,16 +414,25 @@ def _best(
         # What tells relatives apart is often at a text's edges (its title, a last
         # clause), just outside the span of sampled matches: look a little beyond it.
         query = frozenset(hashes[max(0, top.span[0] - EDGE) : top.span[1] + SHINGLE + EDGE])
-        winners = [c for c in contenders
-                   if all(_beats(fp, query, c, d) for d in contenders if d is not c)]
+        winners = [
+            c for c in contenders if all(_beats(fp, query, c, d) for d in contenders if d is not c)
+        ]
         if len(winners) != 1:
             return "ambiguous", top.span, sorted(c.key for c in contenders)
         winner = winners[0]
     others = [c for c in contenders if c is not winner]
-    return "match", winner.span, Match(
-        winner.key, 0, 0, round(winner.coverage, 4), round(winner.precision, 4),
-        winner.coverage >= EXACT and winner.precision >= EXACT,
-        runner_up=others[0].key if others else None,
+    return (
+        "match",
+        winner.span,
+        Match(
+            winner.key,
+            0,
+            0,
+            round(winner.coverage, 4),
+            round(winner.precision, 4),
+            winner.coverage >= EXACT and winner.precision >= EXACT,
+            runner_up=others[0].key if others else None,
+        ),
     )
 
 
@@ -388,24 +465,35 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
 def _differing(
     fp: Fingerprints, m: Match, toks: Tokens, hashes: list[int], lo: int, hi: int
 ) -> tuple[int, ...]:
-    """Lines in the span carrying a sampled shingle the reference does not have."""
+    """Lines in the span with text the reference lacks.
+
+    A token is unexplained when sampled shingles cover it and none of them is in
+    the reference. A run of unexplained tokens spills up to four tokens past the
+    change on each side (shingles span five), so a run marks the lines holding
+    at least a shingle's width of it, or else the line holding most of it.
+    """
     if m.exact and m.precision >= 0.999:
         return ()
     ref_sets = [fp.ref_set(i) for i in fp.refs_of_key[m.key]]
-    lines = set()
-    for i in range(lo, hi + 1):
+    state: dict[int, bool] = {}  # token -> explained by some sampled shingle
+    for i in range(lo, min(hi + 1, len(hashes))):
         h = hashes[i]
-        if sampled(h) and not any(h in s for s in ref_sets):
-            lines.add(toks.lines[i + SHINGLE - 1] if i + SHINGLE - 1 < len(toks.lines) else toks.lines[i])
-    return tuple(sorted(lines))
-
-
-def _runs(lines: list[int]) -> list[tuple[int, int]]:
-    """Collapse line numbers into (first, last) runs."""
-    out: list[tuple[int, int]] = []
-    for ln in sorted(set(lines)):
-        if out and ln - out[-1][1] <= 2:
-            out[-1] = (out[-1][0], ln)
-        else:
-            out.append((ln, ln))
-    return out
+        if not sampled(h):
+            continue
+        known = any(h in s for s in ref_sets)
+        for t in range(i, min(i + SHINGLE, len(toks.words))):
+            state[t] = state.get(t, False) or known
+    out: set[int] = set()
+    run: list[int] = []
+    for t in [*sorted(state), -1]:
+        if t >= 0 and state[t] is False and (not run or t == run[-1] + 1):
+            run.append(t)
+            continue
+        if run:
+            per_line: dict[int, int] = {}
+            for u in run:
+                per_line[toks.lines[u]] = per_line.get(toks.lines[u], 0) + 1
+            wide = [ln for ln, n in per_line.items() if n >= SHINGLE]
+            out.update(wide or [max(per_line, key=lambda ln: (per_line[ln], -ln))])
+        run = [t] if t >= 0 and state[t] is False else []
+    return tuple(sorted(out))

@@ -121,7 +121,9 @@ class LicenseDetection:
 
     A matched text or an explicit statement is a detection; a mere mention
     ("see the Apache license") is a clue (``is_clue``) and never concludes a
-    license on its own.
+    license on its own. A text that matches a known license only in part is
+    still reported as that license, with ``modified`` set and the differing
+    lines kept, never as a clean match.
     """
 
     key: str
@@ -131,6 +133,12 @@ class LicenseDetection:
     evidence: tuple[Evidence, ...]
     scope: Scope = Scope.UNSPECIFIED
     is_clue: bool = False
+    #: A license text that differs from its reference: clauses added, changed or removed.
+    modified: bool = False
+    #: Share of the reference text found (1.0 for a whole copy); None for statements.
+    coverage: float | None = None
+    #: Lines of the repo's text that the reference does not have.
+    differences: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -204,9 +204,14 @@ def test_write_failure_midway_keeps_old_report(
 
 
 def test_bad_input_continues_and_lists_every_problem() -> None:
-    proc = run_cli("scan", str(FIXTURES / "bad-input"), "--format", "json")
-    assert proc.returncode == 1, proc.stderr  # no license: an error finding, not a crash
+    proc = run_cli("scan", str(FIXTURES / "bad-input"), "--format", "json", "--fail-on", "warning")
+    assert proc.returncode == 1, proc.stderr  # findings, not a crash
     report = json.loads(proc.stdout)
+    # The placeholder license files hold our own words: unknown, never a guess.
+    unknown = {f["path"] for f in report["findings"] if f["rule"] == "unknown-license"}
+    assert {"LICENSE-UTF16.txt", "LICENSE-UTF16BE-NOBOM.txt", "MODEL_LICENSE"} <= unknown
+    assert all(lic["key"] == "unknown-license-reference" for lic in report["licenses"]
+               if lic["evidence"][0]["method"] == "license-text")
     skipped = {s["path"]: s["reason"] for s in report["skipped"]}
     assert skipped == {
         "LICENSE": "binary content (NUL bytes), not text",

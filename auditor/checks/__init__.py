@@ -21,4 +21,8 @@ class Check(ABC):
 
 CHECKS: Registry[Check] = Registry("check")
 
-from auditor.checks import license_missing, unknown_license  # noqa: E402,F401
+from auditor.checks import (  # noqa: E402,F401
+    license_missing,
+    license_text_modified,
+    unknown_license,
+)

@@ -76,4 +76,4 @@ def line_of(text: str, offset: int) -> int:
 
 __all__ = ["DETECTORS", "Detected", "Detector", "Method", "detection", "line_of", "unknown"]
 
-from auditor.detectors import card_metadata, spdx_tag  # noqa: E402,F401
+from auditor.detectors import card_metadata, license_text, spdx_tag  # noqa: E402,F401

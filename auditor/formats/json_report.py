@@ -12,7 +12,7 @@ from typing import Any
 from auditor.formats import FORMATS, Format
 from auditor.model import AuditResult, Evidence, Fact, Finding, LicenseDetection, Severity
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"
 
 
 def evidence_dict(ev: Evidence) -> dict[str, Any]:
@@ -33,7 +33,10 @@ def license_dict(d: LicenseDetection) -> dict[str, Any]:
         "score": d.score,
         "scope": d.scope.value,
         "is_clue": d.is_clue,
+        "modified": d.modified,
+        "coverage": d.coverage,
         "evidence": [evidence_dict(e) for e in d.evidence],
+        "differences": [evidence_dict(e) for e in d.differences],
     }
 
 

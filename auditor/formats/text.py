@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.formats import FORMATS, Format
 from auditor.model import AuditResult, Evidence, LicenseDetection
+from auditor.signatures import is_policy
 
 _MARK = {"error": "E", "warning": "W", "note": "N"}
 
@@ -15,6 +16,10 @@ def _where(ev: Evidence) -> str:
 
 def _license_line(d: LicenseDetection) -> str:
     label = "clue" if d.is_clue else f"{d.score:.0f}%"
+    if d.modified:
+        label += ", MODIFIED"
+    if is_policy(d.key):
+        label += ", policy"
     where = "; ".join(_where(e) for e in d.evidence)
     return f"      {d.key} [{d.spdx_id}] {label}, scope {d.scope.value} — {where}"
 

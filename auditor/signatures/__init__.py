@@ -111,6 +111,15 @@ class Catalog:
         return list(self.hub_names.get(name.strip().lower(), []))
 
 
+POLICY_FAMILIES = frozenset({"acceptable-use-policy", "notice"})
+
+
+def is_policy(key: str) -> bool:
+    """An acceptable-use policy or a notice: it goes with a license, it is not one."""
+    cat = catalog()
+    return key in cat and cat.get(key).family in POLICY_FAMILIES
+
+
 @cache
 def catalog() -> Catalog:
     try:

@@ -284,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             fresh = Path(tmp) / "fingerprints.bin"
             build_fingerprints(lic_dir, args.shared, fresh)
             stale = [
-                p for p, new in ((args.out, text.encode()), (args.fingerprints, fresh.read_bytes()))
+                p
+                for p, new in ((args.out, text.encode()), (args.fingerprints, fresh.read_bytes()))
                 if not p.exists() or p.read_bytes() != new
             ]
         for p in stale:
