@@ -21,6 +21,7 @@ import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -91,23 +92,29 @@ class Reference:
 
 
 class Fingerprints:
-    """The committed fingerprints: per-reference sample sets and an inverted index."""
+    """The committed fingerprints: per-reference sample sets and an inverted index.
+
+    The arrays are typed views of a memory-mapped file: nothing is copied, and
+    only the pages a scan touches are read.
+    """
 
     def __init__(
         self,
         refs: list[Reference],
-        samples: array[int],
-        keys: array[int],
-        postings: array[int],
-        diffs: array[int],
-        relatives: dict[tuple[int, int], tuple[int, int]],
+        samples: Sequence[int],
+        keys: Sequence[int],
+        postings: Sequence[int],
+        rel_keys: Sequence[int],
+        rel_spans: Sequence[int],
+        diffs: Sequence[int],
     ) -> None:
         self.refs = refs
         self.samples = samples  # uint32, per reference sorted, concatenated
         self.keys = keys  # uint32 sorted: every (hash, ref) pair's hash
         self.postings = postings  # uint16: the ref of each pair
-        self.diffs = diffs  # uint32: full-shingle differences between near relatives
-        self.relatives = relatives  # (a, b) -> (start, count) of a's shingles that b lacks
+        self.rel_keys = rel_keys  # uint32 sorted: a << 16 | b for each stored (a, b)
+        self.rel_spans = rel_spans  # uint32 pairs: start, count in diffs
+        self.diffs = diffs  # uint32: shingles of a that its near relative b lacks
         self.refs_of_key: dict[str, list[int]] = {}
         for i, ref in enumerate(refs):
             self.refs_of_key.setdefault(ref.key, []).append(i)
@@ -117,16 +124,28 @@ class Fingerprints:
         return frozenset(self.samples[ref.start : ref.start + ref.count])
 
     def only_in(self, a: int, b: int) -> frozenset[int] | None:
-        """Every shingle (not just the sample) of reference ``a`` that ``b`` lacks, if stored."""
-        span = self.relatives.get((a, b))
-        if span is None:
+        """The shingles of reference ``a`` that its near relative ``b`` lacks, if stored."""
+        k = a << 16 | b
+        i = bisect_left(self.rel_keys, k)
+        if i == len(self.rel_keys) or self.rel_keys[i] != k:
             return None
-        return frozenset(self.diffs[span[0] : span[0] + span[1]])
+        start, count = self.rel_spans[2 * i], self.rel_spans[2 * i + 1]
+        return frozenset(self.diffs[start : start + count])
 
-    def lookup(self, h: int) -> array[int]:
+    def lookup(self, h: int) -> Sequence[int]:
         lo = bisect_left(self.keys, h)
         hi = bisect_right(self.keys, h, lo)
         return self.postings[lo:hi]
+
+
+_LAYOUT = (
+    ("samples", "I"),
+    ("keys", "I"),
+    ("postings", "H"),
+    ("rel_keys", "I"),
+    ("rel_spans", "I"),
+    ("diffs", "I"),
+)
 
 
 def write_fingerprints(
@@ -134,78 +153,89 @@ def write_fingerprints(
     refs: list[tuple[str, str, list[int]]],
     relatives: list[tuple[int, int, list[int]]],
 ) -> None:
-    """Binary layout: header line (JSON), then samples, index keys, postings, relative diffs."""
+    """Layout: a JSON header line, then little-endian arrays in ``_LAYOUT`` order, each
+    starting on a 4-byte boundary."""
     import json
 
-    samples = array("I")
+    if len(refs) >= 1 << 16:
+        raise RuntimeError("more than 65535 reference texts do not fit the 16-bit postings")
+    arrays: dict[str, array[int]] = {name: array(code) for name, code in _LAYOUT}
     meta = []
     pairs: list[tuple[int, int]] = []
     for ref_id, (key, origin, hashes) in enumerate(refs):
         uniq = sorted(set(hashes))
-        meta.append([key, origin, len(samples), len(uniq)])
-        samples.extend(uniq)
+        meta.append([key, origin, len(arrays["samples"]), len(uniq)])
+        arrays["samples"].extend(uniq)
         pairs.extend((h, ref_id) for h in uniq)
     pairs.sort()
-    keys = array("I", (h for h, _ in pairs))
-    postings = array("H", (r for _, r in pairs))
-    diffs = array("I")
-    rel_meta = []
+    arrays["keys"].extend(h for h, _ in pairs)
+    arrays["postings"].extend(r for _, r in pairs)
     for a, b, only_a in sorted(relatives):
-        rel_meta.append([a, b, len(diffs), len(only_a)])
-        diffs.extend(sorted(set(only_a)))
-    header = json.dumps(
-        {
-            "format": 2,
-            "shingle": SHINGLE,
-            "sample_mod": SAMPLE_MOD,
-            "hash": "crc32",
-            "refs": meta,
-            "samples": len(samples),
-            "pairs": len(pairs),
-            "diffs": len(diffs),
-            "relatives": rel_meta,
-        },
-        separators=(",", ":"),
-    ).encode()
-    if samples.itemsize != 4 or postings.itemsize != 2 or len(refs) >= 1 << 16:
-        raise RuntimeError("fingerprint arrays need 32-bit 'I' and 16-bit 'H' items")
+        arrays["rel_keys"].append(a << 16 | b)
+        arrays["rel_spans"].extend((len(arrays["diffs"]), len(only_a)))
+        arrays["diffs"].extend(sorted(set(only_a)))
+    counts = {name: len(arr) for name, arr in arrays.items()}
+    header = (
+        json.dumps(
+            {
+                "format": 3,
+                "shingle": SHINGLE,
+                "sample_mod": SAMPLE_MOD,
+                "hash": "crc32",
+                "counts": counts,
+                "refs": meta,
+            },
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+    )
+    import sys
+
     with open(path, "wb") as fh:
-        fh.write(header + b"\n")
-        fh.write(samples.tobytes())
-        fh.write(keys.tobytes())
-        fh.write(postings.tobytes())
-        fh.write(diffs.tobytes())
+        fh.write(header)
+        fh.write(b" " * (-len(header) % 4))
+        for name, _ in _LAYOUT:
+            arr = arrays[name]
+            if sys.byteorder != "little":
+                arr.byteswap()
+            data = arr.tobytes()
+            fh.write(data + b"\0" * (-len(data) % 4))
 
 
 @cache
 def fingerprints() -> Fingerprints:
     import json
+    import mmap
     import sys
 
     from auditor.errors import SignatureError
 
     try:
         with open(FINGERPRINTS, "rb") as fh:
-            header = json.loads(fh.readline())
-            data = fh.read()
-    except (OSError, ValueError) as exc:
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        end = mapped.find(b"\n")
+        header = json.loads(mapped[:end])
+        counts = header["counts"]
+    except (OSError, ValueError, KeyError) as exc:
         raise SignatureError(f"cannot read license fingerprints {FINGERPRINTS}: {exc}") from exc
-    n, p, d = header["samples"], header["pairs"], header["diffs"]
-    if len(data) != 4 * n + 6 * p + 4 * d:
-        raise SignatureError(f"license fingerprints {FINGERPRINTS} are truncated")
-    arrays: list[array[int]] = []
-    offset = 0
-    for code, count in (("I", n), ("I", p), ("H", p), ("I", d)):
-        arr = array(code)
-        arr.frombytes(data[offset : offset + arr.itemsize * count])
-        offset += arr.itemsize * count
-        if sys.byteorder != "little":
+    offset = end + 1
+    offset += -offset % 4
+    views: dict[str, Sequence[int]] = {}
+    for name, code in _LAYOUT:
+        size = counts[name] * (2 if code == "H" else 4)
+        if offset + size > len(mapped):
+            raise SignatureError(f"license fingerprints {FINGERPRINTS} are truncated")
+        raw = memoryview(mapped)[offset : offset + size]
+        if sys.byteorder == "little":
+            views[name] = raw.cast(code)
+        else:  # pragma: no cover - big-endian hosts copy and swap
+            arr = array(code)
+            arr.frombytes(raw)
             arr.byteswap()
-        arrays.append(arr)
+            views[name] = arr
+        offset += size + (-size % 4)
     refs = [Reference(k, o, s, c) for k, o, s, c in header["refs"]]
-    relatives = {(a, b): (s, c) for a, b, s, c in header["relatives"]}
-    samples, keys, postings, diffs = arrays
-    return Fingerprints(refs, samples, keys, postings, diffs, relatives)
+    return Fingerprints(refs, **views)
 
 
 # --- matching ---------------------------------------------------------------
