@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 SHINGLE = 5
 SAMPLE_MOD = 4
@@ -138,7 +139,7 @@ class Fingerprints:
         return self.postings[lo:hi]
 
 
-_LAYOUT = (
+_LAYOUT: tuple[tuple[str, Literal["I", "H"]], ...] = (
     ("samples", "I"),
     ("keys", "I"),
     ("postings", "H"),
@@ -227,7 +228,7 @@ def fingerprints() -> Fingerprints:
             raise SignatureError(f"license fingerprints {FINGERPRINTS} are truncated")
         raw = memoryview(mapped)[offset : offset + size]
         if sys.byteorder == "little":
-            views[name] = raw.cast(code)
+            views[name] = raw.cast("H") if code == "H" else raw.cast("I")
         else:  # pragma: no cover - big-endian hosts copy and swap
             arr = array(code)
             arr.frombytes(raw)
