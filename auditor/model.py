@@ -142,6 +142,29 @@ class LicenseDetection:
 
 
 @dataclass(frozen=True)
+class LicenseReference:
+    """A statement that points at a license file or page ("see [Model License](LICENSE-MODEL)").
+
+    ``target`` is a repo-relative path or a URL; the pipeline resolves it to
+    the licenses detected in that file, or records it as broken.
+    """
+
+    target: str
+    scope: Scope
+    evidence: Evidence
+    name: str = ""  # the link text or badge message, for reports
+    #: The link states which license applies (a badge, "licensed under [X](...)"), not a mention.
+    states: bool = True
+
+
+@dataclass(frozen=True)
+class ResolvedReference:
+    reference: LicenseReference
+    resolved: bool
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fact:
     """A statement a detector found that is not a license: ``base_model``, ``license_link``..."""
 
@@ -197,6 +220,8 @@ class AuditResult:
     findings: tuple[Finding, ...]
     skipped: tuple[Skipped, ...] = field(default=())
     facts: tuple[Fact, ...] = field(default=())
+    #: Links to license files or pages; ``resolved`` False when the target is not there.
+    references: tuple[ResolvedReference, ...] = field(default=())
 
     def worst_severity(self) -> Severity | None:
         if not self.findings:

@@ -13,6 +13,7 @@ from auditor import __version__
 from auditor.checks import CHECKS
 from auditor.components import build_components
 from auditor.detectors import DETECTORS, Detected, Detector
+from auditor.links import resolve
 from auditor.model import (
     AuditResult,
     Fact,
@@ -20,6 +21,7 @@ from auditor.model import (
     Finding,
     Inventory,
     LicenseDetection,
+    LicenseReference,
     Skipped,
     Tool,
 )
@@ -48,6 +50,7 @@ def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> 
     detections: list[LicenseDetection] = []
     facts: list[Fact] = []
     problems: list[Skipped] = []
+    references: list[LicenseReference] = []
     for entry in inventory.files:
         applicable = [d for d in detectors if d.applies_to(entry)]
         must_read = entry.kind in ALWAYS_READ
@@ -74,7 +77,8 @@ def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> 
             detections.extend(found.detections)
             facts.extend(found.facts)
             problems.extend(found.problems)
-    return Detected(tuple(detections), tuple(facts), tuple(problems))
+            references.extend(found.references)
+    return Detected(tuple(detections), tuple(facts), tuple(problems), tuple(references))
 
 
 def _severity_order(f: Finding) -> tuple[int, str, str, str]:
@@ -89,7 +93,9 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     inventory = source.inventory()
     names = options.detectors or tuple(DETECTORS.names())
     detected = _detect(source, inventory, [DETECTORS.get(n)() for n in names])
-    components = build_components(inventory, detected.detections)
+    linked, references = resolve(inventory, detected.detections, detected.references)
+    detections = detected.detections + linked
+    components = build_components(inventory, detections)
     skipped = tuple(
         sorted(set(inventory.skipped) | set(detected.problems), key=lambda s: (s.path, s.reason))
     )
@@ -97,11 +103,12 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         tool=Tool("auditor", __version__),
         target=source.target,
         inventory=inventory,
-        detections=detected.detections,
+        detections=detections,
         components=components,
         findings=(),
         skipped=skipped,
         facts=detected.facts,
+        references=references,
     )
     findings: list[Finding] = []
     for name in options.checks or tuple(CHECKS.names()):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.checks import CHECKS, Check
-from auditor.model import AuditResult, Finding, Severity
+from auditor.model import AuditResult, Finding, Method, Severity
 
 MAX_QUOTED = 5
 
@@ -18,7 +18,8 @@ MAX_QUOTED = 5
 class LicenseTextModified(Check):
     def run(self, result: AuditResult) -> Iterable[Finding]:
         for det in result.detections:
-            if not det.modified:
+            # Links to the modified text carry the flag too; the text itself is the finding.
+            if not det.modified or det.evidence[0].method is not Method.LICENSE_TEXT:
                 continue
             ev = det.evidence[0]
             parts = []

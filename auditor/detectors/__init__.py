@@ -12,7 +12,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-from auditor.model import Evidence, Fact, FileEntry, LicenseDetection, Method, Scope, Skipped
+from auditor.model import (
+    Evidence,
+    Fact,
+    FileEntry,
+    LicenseDetection,
+    LicenseReference,
+    Method,
+    Scope,
+    Skipped,
+)
 from auditor.registry import Registry
 from auditor.signatures import catalog
 
@@ -24,6 +33,7 @@ class Detected:
     detections: tuple[LicenseDetection, ...] = ()
     facts: tuple[Fact, ...] = ()
     problems: tuple[Skipped, ...] = ()
+    references: tuple[LicenseReference, ...] = ()
 
 
 class Detector(ABC):
@@ -76,4 +86,9 @@ def line_of(text: str, offset: int) -> int:
 
 __all__ = ["DETECTORS", "Detected", "Detector", "Method", "detection", "line_of", "unknown"]
 
-from auditor.detectors import card_metadata, license_text, spdx_tag  # noqa: E402,F401
+from auditor.detectors import (  # noqa: E402,F401
+    card_metadata,
+    license_text,
+    readme_statement,
+    spdx_tag,
+)

@@ -8,6 +8,7 @@ so the tool needs neither at run time.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,6 +80,9 @@ class Catalog:
 
     def keys(self) -> list[str]:
         return list(self._licenses)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._licenses)
 
     def get(self, key: str) -> LicenseInfo:
         try:

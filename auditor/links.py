@@ -1,0 +1,81 @@
+"""Resolving license links: "[Model License](LICENSE-MODEL)" means what LICENSE-MODEL holds.
+
+Runs after detection, because it needs what every file was found to contain.
+A link to a repo file takes that file's detections, with the scope the
+statement gave; a link to a known license page takes that license; a link
+to a repo file that is not there is recorded unresolved (a broken reference).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import replace
+from urllib.parse import unquote, urlsplit
+
+from auditor.detectors import UNKNOWN_KEY, detection
+from auditor.model import (
+    Evidence,
+    Inventory,
+    LicenseDetection,
+    LicenseReference,
+    Method,
+    ResolvedReference,
+)
+from auditor.names import key_for_url
+
+# A Hub or forge URL that names a file of a repo: .../blob/<rev>/<path> or .../resolve/<rev>/<path>.
+_FORGE_FILE = re.compile(r"/(?:blob|resolve|raw|tree)/[^/]+/(?P<path>.+)$")
+
+
+def repo_path(ref: LicenseReference, files: set[str]) -> str | None:
+    """The repo-relative path a link names, or None for an outside page."""
+    target = unquote(ref.target.strip())
+    if "://" in target:
+        m = _FORGE_FILE.search(urlsplit(target).path)
+        # A forge link to a file this repo has is taken to be this repo's file.
+        if m and m["path"] in files:
+            return m["path"]
+        return None
+    target = target.split("#", 1)[0].split("?", 1)[0]
+    if not target:
+        return None
+    if target.startswith("/"):  # root-relative, as forges render it
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(ref.evidence.path), target))
+
+
+def resolve(
+    inventory: Inventory,
+    detections: tuple[LicenseDetection, ...],
+    references: tuple[LicenseReference, ...],
+) -> tuple[tuple[LicenseDetection, ...], tuple[ResolvedReference, ...]]:
+    files = {f.path for f in inventory.files}
+    by_path: dict[str, list[LicenseDetection]] = {}
+    for d in detections:
+        by_path.setdefault(d.evidence[0].path, []).append(d)
+    added: list[LicenseDetection] = []
+    resolved: list[ResolvedReference] = []
+    for ref in references:
+        link_ev = replace(ref.evidence, method=Method.LINK)
+        path = repo_path(ref, files)
+        if path is None:
+            key = key_for_url(ref.target) if "://" in ref.target else None
+            if key:
+                added.append(detection(key, link_ev, scope=ref.scope, is_clue=not ref.states))
+            resolved.append(ResolvedReference(ref, key is not None, (key,) if key else ()))
+            continue
+        if path not in files and not any(f.startswith(path + "/") for f in files):
+            resolved.append(ResolvedReference(ref, False))
+            continue
+        keys = []
+        for d in by_path.get(path, []):
+            if d.is_clue or d.key == UNKNOWN_KEY:
+                continue
+            keys.append(d.key)
+            target_ev: Evidence = d.evidence[0]
+            added.append(
+                replace(d, evidence=(link_ev, target_ev), scope=ref.scope, is_clue=not ref.states)
+            )
+        resolved.append(ResolvedReference(ref, True, tuple(dict.fromkeys(keys))))
+    return tuple(added), tuple(resolved)

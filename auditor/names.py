@@ -1,0 +1,204 @@
+"""License names and URLs as people write them, mapped to catalog keys.
+
+README prose says "Apache License 2.0", "the MIT license", "Llama 3.1 Community
+License", "Baichuan 2 模型社区许可协议"; badges say "Apache_2.0". A name that
+could mean several licenses maps to nothing: the caller reports it as unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from auditor.signatures import catalog
+
+# Names the catalog does not carry in these words: our own facts, reviewed like data.
+ALIASES: dict[str, str] = {
+    "apache": "apache-2.0",
+    "apache2": "apache-2.0",
+    "apache v2": "apache-2.0",
+    "mit": "mit",
+    "expat": "mit",
+    "bsd 3 clause": "bsd-new",
+    "bsd 2 clause": "bsd-simplified",
+    "gplv2": "gpl-2.0",
+    "gplv3": "gpl-3.0",
+    "gpl 3": "gpl-3.0",
+    "gpl 2": "gpl-2.0",
+    "agplv3": "agpl-3.0",
+    "lgplv3": "lgpl-3.0",
+    "lgplv2 1": "lgpl-2.1",
+    "mpl 2": "mpl-2.0",
+    "cc by 4": "cc-by-4.0",
+    "cc by sa 4": "cc-by-sa-4.0",
+    "cc by nc 4": "cc-by-nc-4.0",
+    "cc by nc sa 4": "cc-by-nc-sa-4.0",
+    "cc0": "cc0-1.0",
+    "llama 2 community": "llama-2-license-2023",
+    "llama 2": "llama-2-license-2023",
+    "llama 3 community": "llama3",
+    "meta llama 3 community": "llama3",
+    "llama 3": "llama3",
+    "llama 3 1 community": "llama-3.1-license-2024",
+    "llama 3 1": "llama-3.1-license-2024",
+    "llama 3 2 community": "llama-3.2-license-2024",
+    "llama 3 2": "llama-3.2-license-2024",
+    "llama 3 3 community": "llama-3.3-license-2024",
+    "llama 3 3": "llama-3.3-license-2024",
+    "llama 4 community": "llama-4-cla-2025",
+    "llama 4": "llama-4-cla-2025",
+    "deepseek": "deepseek-la-1.0",
+    "deepseek model": "deepseek-la-1.0",
+    "tongyi qianwen": "tongyi-qianwen-2023",
+    "tongyi qianwen research": "tongyi-qianwen-research",
+    "qwen": "qwen-2024",
+    "qwen research": "tongyi-qianwen-research",
+    "creativeml openrail m": "stable-diffusion-2022-08-22",
+    "bigscience openrail m": "bigscience-open-rail-m",
+    "bigscience bloom rail 1 0": "bigscience-rail-1.0",
+    "bigcode openrail m": "bigcode-open-rail-m-v1",
+    "baichuan 2 model community": "baichuan2-community",
+    "baichuan2 model community": "baichuan2-community",
+    "baichuan 2 模型社区许可协议": "baichuan2-community",
+    "baichuan2 模型社区许可协议": "baichuan2-community",
+    "chatglm 6b model": "chatglm-6b-model",
+    "chatglm2 6b model": "chatglm2-6b-model",
+    "chatglm3 6b model": "chatglm3-6b-model",
+    "codegeex2 model": "codegeex2-model",
+    "falcon 2 11b tii": "falcon-2-11b-1.0",
+    "stability ai community": "stability-ai-community-2024",
+    "nvidia open model": "nvidia-open-model-2025-04-28",
+    "tencent hunyuan community": "tencent-hunyuan-community",
+    "minimax model": "minimax-model",
+    "dbrx open model": "dbrx-open-model",
+}
+
+# Normalized names that stand for no one license ("the Model License", "GPL"): a
+# statement using one needs its link to say which.
+GENERIC = frozenset(
+    {
+        "",
+        "model",
+        "community",
+        "model community",
+        "research",
+        "open source",
+        "weights",
+        "model weights",
+        "creative commons",
+        "cc",
+        "bsd",
+        "gpl",
+        "lgpl",
+        "agpl",
+        "fdl",
+        "custom",
+        "other",
+        "proprietary",
+        "commercial",
+        "non commercial",
+        "noncommercial",
+        "this",
+        "模型许可协议",
+        "模型许可",
+        "许可协议",
+        "模型协议",
+        "模型社区许可协议",
+        "社区许可协议",
+    }
+)
+
+_DROP = {
+    "the",
+    "license",
+    "licence",
+    "licensed",
+    "licenses",
+    "agreement",
+    "version",
+    "v",
+    "public",
+    "software",
+    "of",
+    "terms",
+    "use",
+}
+_WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+
+
+def normalize(name: str) -> str:
+    """A comparison form: "Apache License, Version 2.0" and "apache-2.0" both give "apache 2 0"."""
+    words = _WORD.findall(name.lower().replace("licence", "license"))
+    kept = [w for w in words if w not in _DROP]
+    text = " ".join(kept)
+    return re.sub(r"\bv(\d)", r"\1", text)
+
+
+@cache
+def _name_index() -> dict[str, str | None]:
+    """normalized name -> key, or None where two licenses share the name."""
+    cat = catalog()
+    index: dict[str, str | None] = {}
+
+    def add(name: str, key: str) -> None:
+        norm = normalize(name)
+        if not norm or norm in GENERIC:
+            return
+        if norm in index and index[norm] != key:
+            index[norm] = None
+        else:
+            index[norm] = key
+
+    for key in cat:
+        info = cat.get(key)
+        if info.raw.get("deprecated") or info.raw.get("generic") or info.raw.get("unknown"):
+            continue
+        add(info.name, key)
+        add(str(info.raw.get("short_name") or ""), key)
+        if not info.spdx_id.startswith("LicenseRef-"):
+            add(info.spdx_id, key)
+    for alias, key in ALIASES.items():
+        index[normalize(alias)] = key  # our facts win over accidental collisions
+    return index
+
+
+def key_for_name(name: str) -> str | None:
+    """The one key ``name`` stands for, or None (unknown, generic or ambiguous)."""
+    cat = catalog()
+    direct = cat.by_spdx(name.strip())
+    if direct:
+        return direct
+    norm = normalize(name)
+    if not norm or norm in GENERIC:
+        return None
+    return _name_index().get(norm)
+
+
+def _norm_url(url: str) -> str:
+    url = url.strip().lower()
+    url = re.sub(r"^https?://", "", url)
+    url = re.sub(r"^www\.", "", url)
+    url = re.sub(r"[#?].*$", "", url)
+    return url.rstrip("/")
+
+
+@cache
+def _url_index() -> dict[str, str | None]:
+    cat = catalog()
+    index: dict[str, str | None] = {}
+    for key in cat:
+        raw = cat.get(key).raw
+        if raw.get("deprecated"):
+            continue
+        for url in raw.get("urls", []):
+            norm = _norm_url(url)
+            if norm in index and index[norm] != key:
+                index[norm] = None
+            else:
+                index[norm] = key
+    return index
+
+
+def key_for_url(url: str) -> str | None:
+    """The one key whose catalog URLs include ``url``, or None."""
+    return _url_index().get(_norm_url(url))
