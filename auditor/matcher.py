@@ -34,8 +34,19 @@ FINGERPRINTS = Path(__file__).with_name("signatures") / "fingerprints.bin"
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HTML_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,400}>")
 _MD_LINK_TARGET = re.compile(r"\]\([^)\s]{0,400}\)")
+# List markers ("1.", "(a)", "iv)", "-", "•") are numbering, not words: renumbered or
+# re-bulleted copies of a license are the same license.
+_LIST_MARKER = re.compile(
+    r"^\s*(?:[-*+•·●▪◦]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)](?:\d{1,3}[.)]?)*|"
+    r"\(\d{1,3}\)|\([a-zA-Z]\)|\([ivxlcIVXLC]{1,6}\)|第[一二三四五六七八九十百\d]+[条章节款]|"
+    r"[一二三四五六七八九十]+[、.．])\s*"
+)
+# A copyright statement ("Copyright (c) 2024 X", "© X", "Copyright [yyyy] ..."), not a
+# line that merely starts with the word ("copyright notice, this list of conditions").
 _COPYRIGHT = re.compile(
-    r"^\W*(copyright\b|\(c\)\s*\d|©|all rights reserved|版权所有)", re.IGNORECASE
+    r"^\W*(?:copyright\b\W*(?:\(c\)|©|\d{4}|\[yyyy\]|<year>|\{year\}|\[year\])|"
+    r"\(c\)\s*\d{4}|©|all rights reserved|版权所有)",
+    re.IGNORECASE,
 )
 # Spelling variants license matchers treat as one word.
 _EQUIVALENT = {
@@ -64,6 +75,7 @@ def tokenize(text: str) -> Tokens:
             raw = _MD_LINK_TARGET.sub("] ", raw)  # keep link text, drop link targets
         if _COPYRIGHT.match(raw):
             continue
+        raw = _LIST_MARKER.sub("", raw, count=1)
         for tok in _TOKEN.findall(raw.lower()):
             words.append(_EQUIVALENT.get(tok, tok))
             lines.append(lineno)
@@ -192,7 +204,10 @@ def write_fingerprints(
     )
     import sys
 
-    with open(path, "wb") as fh:
+    # Written beside and renamed over: a scan that has the old file mapped keeps reading it
+    # (rewriting a mapped file in place would kill that scan with SIGBUS).
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
         fh.write(header)
         fh.write(b" " * (-len(header) % 4))
         for name, _ in _LAYOUT:
@@ -201,6 +216,7 @@ def write_fingerprints(
                 arr.byteswap()
             data = arr.tobytes()
             fh.write(data + b"\0" * (-len(data) % 4))
+    tmp.replace(path)
 
 
 @cache
@@ -247,8 +263,8 @@ EXACT = 0.95
 MIN_COVERAGE = 0.35
 #: Below this share of the span explained by the reference, the span is something else.
 MIN_PRECISION = 0.6
-#: Without stored differences, two candidates this close in F-score cannot be told apart.
-TIE = 0.02
+#: Shingles of its own text a candidate must show to beat a near relative.
+MIN_EVIDENCE = 3
 #: Candidates within this F-score of the best are near relatives to settle on their differences.
 RELATIVE_MARGIN = 0.2
 #: Unexplained text shorter than this many tokens is a title, a URL, a signature line...
@@ -470,23 +486,32 @@ def _best(
 def _beats(fp: Fingerprints, query: frozenset[int], c: _Cand, d: _Cand) -> bool:
     """Does the query show ``c`` rather than its near relative ``d``?
 
-    Decided on the shingles the two texts do not share (stored whole at build time
-    when few, so one changed word, a version number, is enough), as the share of
-    each text's own content the query holds. A stray shared title is not enough:
-    the evidence for ``c`` must be a real part of what makes ``c`` different.
-    Without stored differences the two are not near relatives: the F-score decides.
+    Decided on the shingles the two texts do not share: stored whole at build
+    time for texts differing by little (one changed word, a version number, must
+    count), else taken from the two 1-in-4 samples, which is plenty when they
+    differ by a lot. ``c`` wins on evidence: enough of its own text present, and
+    (or all of it, when it is short), and of ``d``'s own text at most a quarter as
+    much. A stray shared title is not
+    enough; a truncated text whose remaining part both share is a tie.
     """
     only_c = fp.only_in(c.ref_id, d.ref_id)
     only_d = fp.only_in(d.ref_id, c.ref_id)
+    need = MIN_EVIDENCE
     if only_c is None or only_d is None:
-        return c.f - d.f >= TIE
-    frac_d = len(query & only_d) / len(only_d) if only_d else 0.0
+        set_c, set_d = fp.ref_set(c.ref_id), fp.ref_set(d.ref_id)
+        only_c, only_d = set_c - set_d, set_d - set_c
+        need = max(1, MIN_EVIDENCE // SAMPLE_MOD)
+    seen_c, seen_d = len(query & only_c), len(query & only_d)
+    # A text is "there" on enough of its own shingles, or all of them when it has few.
+    there_c = bool(only_c) and seen_c >= min(need, len(only_c))
+    there_d = bool(only_d) and seen_d >= min(need, len(only_d))
     if not only_c:  # c is d minus something: c unless d's extra text is there
-        return bool(only_d) and frac_d <= 0.1
-    frac_c = len(query & only_c) / len(only_c)
+        return bool(only_d) and not there_d
     if not only_d:  # c is d plus something: c when that something is there
-        return frac_c >= 0.5
-    return frac_c >= 0.25 and frac_d <= frac_c / 4
+        return there_c
+    # Dominance in count, or in share of each text's own content (a title two texts
+    # happen to share is a few shingles of a relative's long addition).
+    return there_c and (4 * seen_d <= seen_c or 4 * seen_d * len(only_c) <= seen_c * len(only_d))
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

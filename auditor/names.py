@@ -14,7 +14,6 @@ from auditor.signatures import catalog
 
 # Names the catalog does not carry in these words: our own facts, reviewed like data.
 ALIASES: dict[str, str] = {
-    "apache": "apache-2.0",
     "apache2": "apache-2.0",
     "apache v2": "apache-2.0",
     "mit": "mit",

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 sys.path.insert(0, str(FIXTURES))
+
+from generate import make_pdf  # noqa: E402,F401  (re-exported for tests)
 
 
 @pytest.fixture
@@ -43,35 +44,6 @@ def scan_json(path: Path) -> dict:  # type: ignore[type-arg]
     proc = run_cli("scan", str(path), "--format", "json", "--fail-on", "never")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
-
-
-def make_pdf(text: str) -> bytes:
-    """A small valid PDF whose page shows ``text`` (ASCII), built by hand for tests."""
-    lines = text.split("\n")
-    ops = ["BT", "/F1 10 Tf", "12 TL", "40 800 Td"]
-    for line in lines:
-        safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        ops.append(f"({safe}) Tj T*")
-    ops.append("ET")
-    stream = zlib.compress("\n".join(ops).encode("latin-1"))
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return out
 
 
 def audit_unprivileged(path: Path) -> dict:  # type: ignore[type-arg]

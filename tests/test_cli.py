@@ -112,7 +112,10 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
         (["scan"], "auditor: error: Missing argument 'TARGET'."),
         (["scan", ".", "--fail-on", "bogus"], "auditor: error: Invalid value for '--fail-on'"),
         (["scan", ".", "--nope"], "auditor: error: No such option"),
-        (["scan", str(FIXTURES), "-o", str(FIXTURES)], "auditor: error: Invalid value for '--output'"),
+        (
+            ["scan", str(FIXTURES), "-o", str(FIXTURES)],
+            "auditor: error: Invalid value for '--output'",
+        ),
         (["frobnicate"], "auditor: error: No such command"),
     ],
 )
@@ -210,8 +213,11 @@ def test_bad_input_continues_and_lists_every_problem() -> None:
     # The placeholder license files hold our own words: unknown, never a guess.
     unknown = {f["path"] for f in report["findings"] if f["rule"] == "unknown-license"}
     assert {"LICENSE-UTF16.txt", "LICENSE-UTF16BE-NOBOM.txt", "MODEL_LICENSE"} <= unknown
-    assert all(lic["key"] == "unknown-license-reference" for lic in report["licenses"]
-               if lic["evidence"][0]["method"] == "license-text")
+    assert all(
+        lic["key"] == "unknown-license-reference"
+        for lic in report["licenses"]
+        if lic["evidence"][0]["method"] == "license-text"
+    )
     skipped = {s["path"]: s["reason"] for s in report["skipped"]}
     assert skipped == {
         "LICENSE": "binary content (NUL bytes), not text",

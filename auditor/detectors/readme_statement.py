@@ -41,14 +41,18 @@ _CODE = re.compile(
     r"代码|源码|源代码|程序",
     re.IGNORECASE,
 )
+# "Qwen2.5-7B", "8x7B", "1.5B": a parameter count names a model.
 _MODEL = re.compile(
-    r"\b(models?|weights?|checkpoints?|parameters|model weights)\b|模型|权重|参数", re.IGNORECASE
+    r"\b(models?|weights?|checkpoints?|parameters|model weights)\b|模型|权重|参数|"
+    r"(?<![\w.])(?:[\w.]+-)?\d+(?:\.\d+)?(?:x\d+)?[bBmM]\b",
+    re.IGNORECASE,
 )
 _DATA = re.compile(r"\b(data|datasets?|corpus|corpora)\b|数据", re.IGNORECASE)
 # Wording that states which license applies (as opposed to mentioning one).
 _STATES = re.compile(
     r"\b(licen[cs]ed|released|distributed|available|provided|published|open[- ]?sourced?|"
-    r"made available|covered|governed|subject to|under the terms|under)\b|"
+    r"made available|covered|governed|subject to|under the terms|under|comply|complies|"
+    r"in accordance with|bound by|according to)\b|"
     r"依照|遵循|遵守|采用|按照|依据|适用|协议开源|开源|受.*约束",
     re.IGNORECASE,
 )
@@ -62,6 +66,12 @@ _NAMED = [
     ),
     re.compile(
         r"subject\s+to\s+(?:the\s+)?(?:terms\s+of\s+(?:the\s+)?)?(?P<name>[^,;()\[\]\n]+?)"
+        r"(?=\s*(?:[,;()\[\]\n]|\.(?:\s|$)|$|\s+(?:and|or|for|with|which|see)\b))",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?:(?:comply|complies|complying)\s+with|in\s+accordance\s+with|(?:governed|bound)\s+by|"
+        r"according\s+to)\s+(?:the\s+)?(?:terms\s+of\s+(?:the\s+)?)?(?P<name>[^,;()\[\]\n]+?)"
         r"(?=\s*(?:[,;()\[\]\n]|\.(?:\s|$)|$|\s+(?:and|or|for|with|which|see)\b))",
         re.IGNORECASE,
     ),

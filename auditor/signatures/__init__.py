@@ -43,6 +43,29 @@ AMBIGUOUS_HUB_IDS: dict[str, str] = {
 }
 
 
+# Family names that are no SPDX id of one license, whatever aliases ScanCode keeps.
+AMBIGUOUS_IDS = frozenset(
+    {
+        "gpl",
+        "lgpl",
+        "agpl",
+        "fdl",
+        "gfdl",
+        "bsd",
+        "mpl",
+        "cc",
+        "cc-by",
+        "apache",
+        "artistic",
+        "epl",
+        "eupl",
+        "afl",
+        "osl",
+        "public-domain",
+    }
+)
+
+
 @dataclass(frozen=True)
 class LicenseInfo:
     key: str
@@ -100,8 +123,15 @@ class Catalog:
         )
 
     def by_spdx(self, spdx_id: str) -> str | None:
-        """The key for an SPDX id (any case, deprecated ids included), or None."""
-        return self._spdx.get(spdx_id.strip().lower())
+        """The key for an SPDX id (any case, deprecated ids included), or None.
+
+        Bare family names that ScanCode keeps as aliases ("GPL", "BSD") name no one
+        license: None, so that callers report them as unknown.
+        """
+        sid = spdx_id.strip().lower()
+        if sid in AMBIGUOUS_HUB_IDS or sid in AMBIGUOUS_IDS:
+            return None
+        return self._spdx.get(sid)
 
     def by_hub_id(self, hub_id: str) -> list[str]:
         """Candidate keys for a Hub ``license`` id; more than one means the id is ambiguous."""
