@@ -33,20 +33,38 @@ FINGERPRINTS = Path(__file__).with_name("signatures") / "fingerprints.bin"
 
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HTML_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,400}>")
-_MD_LINK_TARGET = re.compile(r"\]\([^)\s]{0,400}\)")
+_MD_LINK_TARGET = re.compile(r"\]\((?:[^)\s]|\n){0,400}\)")
 # List markers ("1.", "(a)", "iv)", "-", "•") are numbering, not words: renumbered or
 # re-bulleted copies of a license are the same license.
 _LIST_MARKER = re.compile(
-    r"^\s*(?:[-*+•·●▪◦]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)](?:\d{1,3}[.)]?)*|"
-    r"\(\d{1,3}\)|\([a-zA-Z]\)|\([ivxlcIVXLC]{1,6}\)|第[一二三四五六七八九十百\d]+[条章节款]|"
-    r"[一二三四五六七八九十]+[、.．])\s*"
+    r"^\s*(?:[-*+•·●▪◦]\s+|\((?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})\)\s*|"
+    r"(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})\)\s*|"
+    # "1.", "2.1", "a.", "iv." are markers before a capital ("2.1 of this License" is text)
+    r"(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})\.(?:\d{1,3}\.?)*\s*(?=[A-Z\"“'(\[\u4e00-\u9fff]|$)|"
+    r"第[一二三四五六七八九十百\d]+[条章节款]\s*|[一二三四五六七八九十]+[、.．]\s*)"
 )
-# A copyright statement ("Copyright (c) 2024 X", "© X", "Copyright [yyyy] ..."), not a
-# line that merely starts with the word ("copyright notice, this list of conditions").
+# The same markers inside a line, where re-wrapping puts them: "x." before a capital,
+# "x)" and "(x)" anywhere after a space.
+_INLINE_MARKER = re.compile(
+    r"(?P<before>\S*)(?P<space>\s+)(?P<marker>"
+    r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})\.(?=\s+[A-Z\"“'(\[]|\s*$)|"
+    r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})\)(?=\s|$))"
+)
+# Words whose number is content, not numbering: "version 2. The", "Section 3. Definitions".
+_NUMBERED = frozenset(
+    "version v section article clause paragraph chapter part schedule exhibit "
+    "appendix attachment annex no".split()
+)
+_RESERVED = re.compile(r"\ball\s+rights\s+reserved\b\.?", re.IGNORECASE)
+# A copyright statement, wherever it stands: from "Copyright (c)", "Copyright 2024",
+# "Copyright [yyyy]" or "©" to its placeholder's end ("<name of author>"), its sentence's
+# end or its line's end. It names a holder and a year, never a term; removing the
+# statement rather than its line keeps what a re-wrap joined to it.
 _COPYRIGHT = re.compile(
-    r"^\W*(?:copyright\b\W*(?:\(c\)|©|\d{4}|\[yyyy\]|<year>|\{year\}|\[year\])|"
-    r"\(c\)\s*\d{4}|©|all rights reserved|版权所有)",
-    re.IGNORECASE,
+    r"(?:(?i:copyright)\s*(?:\((?i:c)\)|©)|(?i:copyright)\s+(?=\d{4}|\[yyyy\]|<year>|\{year\}|\[year\])|"
+    r"\([cC]\)\s*(?=\d{4})|©|版权所有)"
+    r"[^\n]*?(?:(?<=[>\]])(?=\s+[A-Z])|\.(?=\s+[A-Z\"“])|;|$)",
+    re.MULTILINE,
 )
 # Spelling variants license matchers treat as one word.
 _EQUIVALENT = {
@@ -68,18 +86,43 @@ def tokenize(text: str) -> Tokens:
     """Tokens that survive normalization, each with its line number."""
     words: list[str] = []
     lines: list[int] = []
-    for lineno, raw in enumerate(text.split("\n"), 1):
-        if "<" in raw or "&" in raw:
-            raw = html.unescape(_HTML_TAG.sub(" ", raw))
-        if "](" in raw:
-            raw = _MD_LINK_TARGET.sub("] ", raw)  # keep link text, drop link targets
-        if _COPYRIGHT.match(raw):
-            continue
-        raw = _LIST_MARKER.sub("", raw, count=1)
-        for tok in _TOKEN.findall(raw.lower()):
+    # Link targets and "All Rights Reserved" may span lines: drop them, keep the line count.
+    if "](" in text:
+        text = _MD_LINK_TARGET.sub(_keep_newlines, text)
+    if "eserved" in text or "ESERVED" in text:
+        text = _RESERVED.sub(_keep_newlines, text)
+    if "opyright" in text or "OPYRIGHT" in text or "©" in text or "版权" in text:
+        text = _COPYRIGHT.sub(" ", text)
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if "&" in line:
+            line = html.unescape(line)  # first, so that "&lt;year&gt;" goes as "<year>" does
+        if "<" in line:
+            line = _HTML_TAG.sub(" ", line)
+        if "**" in line or "__" in line:
+            line = line.replace("**", " ").replace("__", " ")  # Markdown emphasis
+        for _ in range(3):  # stacked markers: "* 7. Limitation", "1. (a) The"
+            unmarked = _LIST_MARKER.sub("", line, count=1)
+            if unmarked == line:
+                break
+            line = unmarked
+        if "." in line or ")" in line:
+            line = _INLINE_MARKER.sub(_unmark, line)
+        for tok in _TOKEN.findall(line.lower()):
             words.append(_EQUIVALENT.get(tok, tok))
             lines.append(lineno)
     return Tokens(words, lines)
+
+
+def _keep_newlines(m: re.Match[str]) -> str:
+    return " " + "\n" * m.group(0).count("\n")
+
+
+def _unmark(m: re.Match[str]) -> str:
+    """Drop an enumerator ("a.", "12.", "b)") unless the word before makes it a number."""
+    before = m["before"]
+    if before[-1:] not in ".;:!?)\"”'" and before.lower() in _NUMBERED:
+        return m.group(0)
+    return before + m["space"]
 
 
 def shingle_hashes(words: list[str]) -> list[int]:
@@ -358,7 +401,7 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
         if best is None:
             break
         kind, span, result = best
-        lo, hi = span
+        lo, hi = _grow(hashes, covered, toks.lines, *span)
         line_lo = toks.lines[lo]
         line_hi = toks.lines[min(hi + SHINGLE - 1, len(toks.lines) - 1)]
         if kind == "ambiguous":
@@ -383,6 +426,32 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
         live = [i for i in live if not lo <= i <= hi]
     out.unmatched = _leftovers(text, toks, covered)
     return out
+
+
+def _grow(
+    hashes: list[int], covered: list[bool], lines: list[int], lo: int, hi: int
+) -> tuple[int, int]:
+    """Extend a span over the unsampled shingles at its edges.
+
+    A span ends at its outermost *sampled* match; the few positions beyond were
+    never sampled, so nothing says they differ. They join the span unless a
+    sampled shingle (one the span did not match), or another match's text, comes first.
+    """
+    limit = SAMPLE_MOD * 4
+    for _ in range(limit):
+        if lo == 0 or sampled(hashes[lo - 1]) or covered[lo - 1]:
+            break
+        if lines[lo] - lines[lo - 1] > 1:  # a blank line: another paragraph, maybe another text
+            break
+        lo -= 1
+    for _ in range(limit):
+        last = hi + SHINGLE  # the token the next position would add
+        if hi + 1 >= len(hashes) or sampled(hashes[hi + 1]) or covered[last]:
+            break
+        if lines[last] - lines[last - 1] > 1:
+            break
+        hi += 1
+    return lo, hi
 
 
 def _leftovers(text: str, toks: Tokens, covered: list[bool]) -> list[Leftover]:
