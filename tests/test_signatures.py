@@ -54,7 +54,12 @@ def test_catalog_holds_no_license_text() -> None:
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/licenses is not beside this checkout")
-def test_committed_catalog_is_reproducible(tmp_path: Path) -> None:
-    out = tmp_path / "catalog.json"
-    assert build_main(["--shared", str(SHARED), "--out", str(out)]) == 0
-    assert out.read_bytes() == (ROOT / "auditor" / "signatures" / "catalog.json").read_bytes()
+def test_committed_signatures_are_reproducible(tmp_path: Path) -> None:
+    """`make signatures` on this machine's ScanCode data gives the committed bytes, both files."""
+    out, fp = tmp_path / "catalog.json", tmp_path / "fingerprints.bin"
+    committed = ROOT / "auditor" / "signatures"
+    before = (committed / "fingerprints.bin").stat().st_mtime_ns
+    assert build_main(["--shared", str(SHARED), "--out", str(out), "--fingerprints", str(fp)]) == 0
+    assert out.read_bytes() == (committed / "catalog.json").read_bytes()
+    assert fp.read_bytes() == (committed / "fingerprints.bin").read_bytes()
+    assert (committed / "fingerprints.bin").stat().st_mtime_ns == before  # never rewritten by tests

@@ -85,6 +85,18 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in result.findings],
         "licenses": [license_dict(d) for d in result.detections],
         "facts": [fact_dict(f) for f in result.facts],
+        "references": [
+            {
+                "target": r.reference.target,
+                "name": r.reference.name,
+                "scope": r.reference.scope.value,
+                "states": r.reference.states,
+                "resolved": r.resolved,
+                "keys": list(r.keys),
+                "evidence": evidence_dict(r.reference.evidence),
+            }
+            for r in result.references
+        ],
         "files": [
             {
                 "path": f.path,
