@@ -82,15 +82,21 @@ def cli(verbose: int) -> None:
     show_default=True,
     help="Exit 1 when a finding at or above this severity exists.",
 )
-def scan(target: str, fmt: str, output: Path | None, fail_on: str) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also ask ScanCode's matcher about license text the fast matcher cannot place "
+    "(slow: its index takes seconds and over 1 GB to load).",
+)
+def scan(target: str, fmt: str, output: Path | None, fail_on: str, deep: bool) -> None:
     """Audit the repository at TARGET (a folder)."""
     from auditor.formats import FORMATS
-    from auditor.pipeline import run_audit
+    from auditor.pipeline import Options, run_audit
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
     try:
-        result = run_audit(target)
+        result = run_audit(target, Options(deep=deep))
         data = FORMATS.get(fmt)().render(result)
         if output is None:
             sys.stdout.buffer.write(data)

@@ -12,16 +12,18 @@ from dataclasses import dataclass, replace
 from auditor import __version__
 from auditor.checks import CHECKS
 from auditor.components import build_components
-from auditor.detectors import DETECTORS, Detected, Detector
+from auditor.detectors import DETECTORS, UNKNOWN_KEY, Detected, Detector, detection
 from auditor.links import resolve
 from auditor.model import (
     AuditResult,
+    Evidence,
     Fact,
     FileKind,
     Finding,
     Inventory,
     LicenseDetection,
     LicenseReference,
+    Method,
     Skipped,
     Tool,
 )
@@ -42,6 +44,8 @@ class Options:
 
     detectors: tuple[str, ...] | None = None
     checks: tuple[str, ...] | None = None
+    #: Ask ScanCode's matcher about license text the fast matcher left unknown.
+    deep: bool = False
 
 
 def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> Detected:
@@ -81,6 +85,46 @@ def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> 
     return Detected(tuple(detections), tuple(facts), tuple(problems), tuple(references))
 
 
+def _deepen(source: Source, detected: Detected) -> Detected:
+    """Replace the fast matcher's unknowns in license files by ScanCode's strong answers."""
+    from auditor.deep import deep_match
+
+    catalog_ = catalog()
+    kept: list[LicenseDetection] = []
+    for det in detected.detections:
+        ev = det.evidence[0]
+        if det.key != UNKNOWN_KEY or ev.method is not Method.LICENSE_TEXT:
+            kept.append(det)
+            continue
+        try:
+            text = source.read_text(ev.path, TEXT_LIMIT).text
+        except (NotTextError, OSError):
+            kept.append(det)
+            continue
+        lines = text.split("\n")
+        hits = [
+            m
+            for m in deep_match("\n".join(lines[ev.start_line - 1 : ev.end_line]))
+            if all(k in catalog_ for k in m.keys)
+        ]
+        strong = [m for m in hits if m.strong]
+        if not strong:
+            kept.append(det)
+        for m in strong or hits:
+            found = Evidence(
+                ev.path,
+                ev.start_line + m.start_line - 1,
+                ev.start_line + m.end_line - 1,
+                Method.LICENSE_TEXT,
+                f"scancode --deep: {m.expression} (score {m.score:.0f}, coverage {m.coverage:.0f})",
+            )
+            for key in m.keys:
+                kept.append(
+                    detection(key, found, scope=det.scope, score=m.score, is_clue=not m.strong)
+                )
+    return replace(detected, detections=tuple(kept))
+
+
 def _severity_order(f: Finding) -> tuple[int, str, str, str]:
     return (-f.severity.rank, f.rule, f.path or "", f.message)
 
@@ -93,6 +137,8 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     inventory = source.inventory()
     names = options.detectors or tuple(DETECTORS.names())
     detected = _detect(source, inventory, [DETECTORS.get(n)() for n in names])
+    if options.deep:
+        detected = _deepen(source, detected)
     linked, references = resolve(inventory, detected.detections, detected.references)
     detections = detected.detections + linked
     components = build_components(inventory, detections)
