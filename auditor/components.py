@@ -32,9 +32,12 @@ def _applies(detection: LicenseDetection, kind: ComponentKind) -> bool:
 
 
 def conclude(declared: tuple[LicenseDetection, ...]) -> str | None:
-    """One key when every declared license agrees and none is unidentified; else None."""
+    """One key when every declared license agrees, none is unidentified and no declared
+    text was altered; else None ("unknown, review needed")."""
     if any(d.key == UNKNOWN_KEY for d in declared):
         return None  # "MIT AND something unknown" is not MIT
+    if any(d.modified for d in declared):
+        return None  # a changed license text is a different license: a person must read it
     keys = {d.key for d in declared if not d.is_clue and not is_policy(d.key)}
     return keys.pop() if len(keys) == 1 else None
 

@@ -9,9 +9,8 @@ to a repo file that is not there is recorded unresolved (a broken reference).
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import replace
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from auditor.detectors import UNKNOWN_KEY, detection
 from auditor.model import (
@@ -24,18 +23,13 @@ from auditor.model import (
 )
 from auditor.names import key_for_url
 
-# A Hub or forge URL that names a file of a repo: .../blob/<rev>/<path> or .../resolve/<rev>/<path>.
-_FORGE_FILE = re.compile(r"/(?:blob|resolve|raw|tree)/[^/]+/(?P<path>.+)$")
-
 
 def repo_path(ref: LicenseReference, files: set[str]) -> str | None:
     """The repo-relative path a link names, or None for an outside page."""
     target = unquote(ref.target.strip())
     if "://" in target:
-        m = _FORGE_FILE.search(urlsplit(target).path)
-        # A forge link to a file this repo has is taken to be this repo's file.
-        if m and m["path"] in files:
-            return m["path"]
+        # A forge URL (.../blob/main/LICENSE) may name another repo's file (the base
+        # model's): a local tree cannot tell, so it is never taken for this repo's file.
         return None
     target = target.split("#", 1)[0].split("?", 1)[0]
     if not target:

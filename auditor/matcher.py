@@ -91,11 +91,11 @@ def tokenize(text: str) -> Tokens:
         text = _MD_LINK_TARGET.sub(_keep_newlines, text)
     if "eserved" in text or "ESERVED" in text:
         text = _RESERVED.sub(_keep_newlines, text)
+    if "&" in text:  # entities first, so "&lt;year&gt;" is "<year>" to every rule below
+        text = html.unescape(text)
     if "opyright" in text or "OPYRIGHT" in text or "©" in text or "版权" in text:
         text = _COPYRIGHT.sub(" ", text)
     for lineno, line in enumerate(text.split("\n"), 1):
-        if "&" in line:
-            line = html.unescape(line)  # first, so that "&lt;year&gt;" goes as "<year>" does
         if "<" in line:
             line = _HTML_TAG.sub(" ", line)
         if "**" in line or "__" in line:

@@ -108,8 +108,13 @@ def _deepen(source: Source, detected: Detected) -> Detected:
             if all(k in catalog_ for k in m.keys)
         ]
         strong = [m for m in hits if m.strong]
-        if not strong:
-            kept.append(det)
+        span = set(range(ev.start_line, ev.end_line + 1))
+        wordy = {ln for ln in span if lines[ln - 1].strip()} if ev.end_line <= len(lines) else span
+        placed = {
+            ev.start_line + ln - 1 for m in strong for ln in range(m.start_line, m.end_line + 1)
+        }
+        if not strong or len(wordy - placed) > 0.1 * len(wordy):
+            kept.append(det)  # ScanCode placed part of the text at most: the rest is still unknown
         for m in strong or hits:
             found = Evidence(
                 ev.path,

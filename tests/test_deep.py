@@ -46,4 +46,31 @@ def test_deep_places_what_the_fast_path_cannot(tmp_path: Path) -> None:
     keys = {(d.key, d.is_clue) for d in deep.detections}
     assert ("apache-2.0", False) in keys
     assert ("unknown-license-reference", True) not in keys
-    assert "scancode --deep" in next(d for d in deep.detections if d.key == "apache-2.0").evidence[0].excerpt
+    assert (
+        "scancode --deep"
+        in next(d for d in deep.detections if d.key == "apache-2.0").evidence[0].excerpt
+    )
+
+
+@pytest.mark.slow
+def test_deep_keeps_text_it_cannot_place(tmp_path: Path) -> None:
+    from auditor.pipeline import Options, run_audit
+
+    notice = (
+        'Licensed under the Apache License, Version 2.0 (the "License");\n'
+        "you may not use this file except in compliance with the License.\n"
+        "You may obtain a copy of the License at http://www.apache.org/licenses/LICENSE-2.0\n"
+        "Unless required by applicable law or agreed to in writing, software\n"
+        'distributed under the License is distributed on an "AS IS" BASIS,\n'
+        "WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.\n"
+        "See the License for the specific language governing permissions and\n"
+        "limitations under the License.\n\n"
+        "Additional term: the weights may only be used on Tuesdays by the licensee and\n"
+        "must never be redistributed to any third party for any purpose whatsoever.\n"
+    )
+    (tmp_path / "LICENSE").write_text(notice)
+    (tmp_path / "model.safetensors").write_bytes(safetensors_bytes({"format": "pt"}))
+    deep = run_audit(str(tmp_path), Options(deep=True))
+    assert ("unknown-license-reference", True) in {(d.key, d.is_clue) for d in deep.detections}
+    (model,) = [c for c in deep.components if c.kind.value == "model"]
+    assert model.concluded is None

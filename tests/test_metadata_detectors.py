@@ -347,10 +347,8 @@ classifiers =
 [options]
 packages = find:
 """
-    assert pkg("setup.cfg", text) == [
-        ("apache-2.0", 3, "license = Apache-2.0"),
-        ("apache-2.0", 6, "License :: OSI Approved :: Apache Software License"),
-    ]
+    # The versionless classifier adds nothing beside a field that names the version.
+    assert pkg("setup.cfg", text) == [("apache-2.0", 3, "license = Apache-2.0")]
 
 
 def test_setup_cfg_license_outside_metadata_is_ignored() -> None:
@@ -531,3 +529,8 @@ def test_classifier_table_ids_are_all_in_the_catalog() -> None:
 )
 def test_package_applies_to(path: str, applies: bool) -> None:
     assert PackageMetadataDetector().applies_to(FileEntry(path, 1, FileKind.CODE)) is applies
+
+
+def test_versionless_apache_classifier_alone_is_unknown() -> None:
+    text = '[project]\nname = "x"\nclassifiers = ["License :: OSI Approved :: Apache Software License"]\n'
+    assert [k for k, _, _ in pkg("pyproject.toml", text)] == ["unknown-license-reference"]

@@ -14,7 +14,7 @@ from conftest import FIXTURES, run_cli
 from generate import make_pdf, safetensors_bytes
 
 sys.path.insert(0, str(FIXTURES / "corpus"))
-import runner  # noqa: E402
+import runner
 
 pytestmark = pytest.mark.skipif(not runner.SHARED.is_dir(), reason="../shared/licenses is missing")
 
@@ -38,8 +38,11 @@ def concluded(report: dict) -> dict[str, str | None]:  # type: ignore[type-arg]
 
 
 def licenses(report: dict, method: str | None = None) -> set[tuple[str, str, str]]:  # type: ignore[type-arg]
-    return {(lic["key"], lic["scope"], lic["evidence"][0]["path"]) for lic in report["licenses"]
-            if method is None or lic["evidence"][0]["method"] == method}
+    return {
+        (lic["key"], lic["scope"], lic["evidence"][0]["path"])
+        for lic in report["licenses"]
+        if method is None or lic["evidence"][0]["method"] == method
+    }
 
 
 MODEL = {"model.safetensors": safetensors_bytes({"format": "pt"}), "config.json": "{}\n"}
@@ -47,12 +50,17 @@ MODEL = {"model.safetensors": safetensors_bytes({"format": "pt"}), "config.json"
 
 def test_mit_code_and_deepseek_model(tmp_path: Path) -> None:
     mit = "MIT License\n\nCopyright (c) 2023 Example\n\n" + runner.reference("scancode:mit")[0]
-    report = scan(build(tmp_path, {
-        **MODEL,
-        "inference.py": "print('hi')\n",
-        "LICENSE-CODE": mit,
-        "LICENSE-MODEL": runner.reference("shared:deepseek.txt")[0],
-    }))
+    report = scan(
+        build(
+            tmp_path,
+            {
+                **MODEL,
+                "inference.py": "print('hi')\n",
+                "LICENSE-CODE": mit,
+                "LICENSE-MODEL": runner.reference("shared:deepseek.txt")[0],
+            },
+        )
+    )
     assert concluded(report) == {"code": "mit", "model": "deepseek-la-1.0"}
     found = licenses(report, "license-text")
     assert ("mit", "code", "LICENSE-CODE") in found
@@ -63,13 +71,20 @@ def test_mit_code_and_deepseek_model(tmp_path: Path) -> None:
 
 
 def test_apache_in_readme_and_chinese_model_license(tmp_path: Path) -> None:
-    report = scan(build(tmp_path, {
-        **MODEL,
-        "modeling.py": "x = 1\n",
-        "README.md": "# ChatGLM2-6B\n\n## 协议\n\n本仓库的代码依照 Apache-2.0 协议开源，"
-                     "ChatGLM2-6B 模型的权重的使用则需要遵循 [Model License](MODEL_LICENSE)。\n",
-        "MODEL_LICENSE": runner.reference("shared:chatglm2-6b-model.zh.txt")[0].encode("gb18030"),
-    }))
+    report = scan(
+        build(
+            tmp_path,
+            {
+                **MODEL,
+                "modeling.py": "x = 1\n",
+                "README.md": "# ChatGLM2-6B\n\n## 协议\n\n本仓库的代码依照 Apache-2.0 协议开源，"
+                "ChatGLM2-6B 模型的权重的使用则需要遵循 [Model License](MODEL_LICENSE)。\n",
+                "MODEL_LICENSE": runner.reference("shared:chatglm2-6b-model.zh.txt")[0].encode(
+                    "gb18030"
+                ),
+            },
+        )
+    )
     assert concluded(report) == {"code": "apache-2.0", "model": "chatglm2-6b-model"}
     assert ("apache-2.0", "code", "README.md") in licenses(report, "readme-statement")
     assert ("chatglm2-6b-model", "model", "MODEL_LICENSE") in licenses(report, "license-text")
@@ -77,12 +92,17 @@ def test_apache_in_readme_and_chinese_model_license(tmp_path: Path) -> None:
 
 
 def test_llama3_license_and_use_policy(tmp_path: Path) -> None:
-    report = scan(build(tmp_path, {
-        **MODEL,
-        "README.md": "---\nlicense: llama3\n---\n# Meta-Llama-3-8B\n",
-        "LICENSE": runner.reference("shared:llama3.txt")[0],
-        "USE_POLICY.md": runner.reference("shared:llama3-use-policy.txt")[0],
-    }))
+    report = scan(
+        build(
+            tmp_path,
+            {
+                **MODEL,
+                "README.md": "---\nlicense: llama3\n---\n# Meta-Llama-3-8B\n",
+                "LICENSE": runner.reference("shared:llama3.txt")[0],
+                "USE_POLICY.md": runner.reference("shared:llama3-use-policy.txt")[0],
+            },
+        )
+    )
     assert concluded(report)["model"] == "llama3"
     policy = [x for x in report["licenses"] if x["evidence"][0]["path"] == "USE_POLICY.md"]
     assert [(p["key"], p["scope"]) for p in policy] == [("llama3-use-policy", "model")]
@@ -91,11 +111,16 @@ def test_llama3_license_and_use_policy(tmp_path: Path) -> None:
 
 
 def test_creativeml_openrail_m(tmp_path: Path) -> None:
-    report = scan(build(tmp_path, {
-        **MODEL,
-        "README.md": "---\nlicense: creativeml-openrail-m\n---\n# sd\n",
-        "LICENSE": runner.reference("shared:creativeml-openrail-m.txt")[0],
-    }))
+    report = scan(
+        build(
+            tmp_path,
+            {
+                **MODEL,
+                "README.md": "---\nlicense: creativeml-openrail-m\n---\n# sd\n",
+                "LICENSE": runner.reference("shared:creativeml-openrail-m.txt")[0],
+            },
+        )
+    )
     assert concluded(report)["model"] == "stable-diffusion-2022-08-22"
     lic = next(x for x in report["licenses"] if x["evidence"][0]["path"] == "LICENSE")
     assert lic["spdx_id"] == "LicenseRef-scancode-stable-diffusion-2022-08-22"
@@ -113,16 +138,27 @@ def test_license_pdf(tmp_path: Path, source: str) -> None:
 
 
 def test_altered_license_is_flagged_with_its_lines(tmp_path: Path) -> None:
-    text = runner.reference("shared:llama3.1.txt")[0] + "\nYou shall not use the model on Mondays.\n"
+    text = (
+        runner.reference("shared:llama3.1.txt")[0] + "\nYou shall not use the model on Mondays.\n"
+    )
     report = scan(build(tmp_path, {**MODEL, "LICENSE": text}))
     (finding,) = [f for f in report["findings"] if f["rule"] == "license-text-modified"]
     assert finding["severity"] == "warning"
     assert "You shall not use the model on Mondays." in finding["message"]
-    assert concluded(report)["model"] == "llama-3.1-license-2024"
+    assert concluded(report)["model"] is None  # a changed license is not Llama 3.1: review it
+    model = next(c for c in report["components"] if c["kind"] == "model")
+    assert [x["key"] for x in model["licenses"]] == ["llama-3.1-license-2024"]
 
 
 def test_unknown_text_is_reported_not_guessed(tmp_path: Path) -> None:
-    report = scan(build(tmp_path, {**MODEL, "LICENSE": "ACME terms: use only on Tuesdays; "
-                                   "commercial use is prohibited.\n"}))
+    report = scan(
+        build(
+            tmp_path,
+            {
+                **MODEL,
+                "LICENSE": "ACME terms: use only on Tuesdays; commercial use is prohibited.\n",
+            },
+        )
+    )
     assert concluded(report)["model"] is None
     assert [f["rule"] for f in report["findings"]] == ["unknown-license"]

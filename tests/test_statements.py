@@ -16,8 +16,10 @@ README = FileEntry("README.md", 100, FileKind.README)
 
 def statements(text: str) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str]]]:
     found = ReadmeStatementDetector().detect(README, text)
-    return ([(d.key, d.scope.value, d.is_clue) for d in found.detections],
-            [(r.target, r.scope.value) for r in found.references])
+    return (
+        [(d.key, d.scope.value, d.is_clue) for d in found.detections],
+        [(r.target, r.scope.value) for r in found.references],
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,12 +60,17 @@ def test_code_blocks_are_not_prose() -> None:
 
 def test_badge_parsing() -> None:
     assert _badge_parts("Code%20License-MIT-green.svg") == ("Code License", "MIT")
-    assert _badge_parts("Model_License-Model_Agreement-f5de53") == ("Model License", "Model Agreement")
+    assert _badge_parts("Model_License-Model_Agreement-f5de53") == (
+        "Model License",
+        "Model Agreement",
+    )
     assert _badge_parts("license-Apache--2.0-blue") == ("license", "Apache-2.0")
 
 
 def test_badge_without_link_or_known_name_is_unknown() -> None:
-    dets, refs = statements("![Model License](https://img.shields.io/badge/Model_License-Custom-blue)\n")
+    dets, refs = statements(
+        "![Model License](https://img.shields.io/badge/Model_License-Custom-blue)\n"
+    )
     assert dets == [("unknown-license-reference", "model", True)]
     assert refs == []
 
@@ -75,10 +82,16 @@ def test_mention_is_a_clue_not_a_statement() -> None:
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("Apache License, Version 2.0", "apache-2.0"), ("the MIT License", "mit"),
-     ("GPL", None), ("Model License", None), ("Apache", None), ("BSD", None),
-     ("Llama 3.2 Community License Agreement", "llama-3.2-license-2024"),
-     ("Baichuan 2 模型社区许可协议", "baichuan2-community")],
+    [
+        ("Apache License, Version 2.0", "apache-2.0"),
+        ("the MIT License", "mit"),
+        ("GPL", None),
+        ("Model License", None),
+        ("Apache", None),
+        ("BSD", None),
+        ("Llama 3.2 Community License Agreement", "llama-3.2-license-2024"),
+        ("Baichuan 2 模型社区许可协议", "baichuan2-community"),
+    ],
 )
 def test_names(name: str, key: str | None) -> None:
     assert key_for_name(name) == key

@@ -47,8 +47,6 @@ TOML_LOADS = _toml_loads()
 CLASSIFIERS: dict[str, str] = {
     "OSI Approved :: MIT License": "MIT",
     "OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
-    # The classifier names no version; in practice it is used for 2.0.
-    "OSI Approved :: Apache Software License": "Apache-2.0",
     "OSI Approved :: ISC License (ISCL)": "ISC",
     "OSI Approved :: Zero-Clause BSD (0BSD)": "0BSD",
     "OSI Approved :: The Unlicense (Unlicense)": "Unlicense",
@@ -84,6 +82,8 @@ CLASSIFIERS: dict[str, str] = {
 # its members: unknown on their own, but no news next to a license field that
 # names a member (license = "BSD-3-Clause" with "BSD License" is common).
 FAMILY_CLASSIFIERS: dict[str, tuple[str, ...]] = {
+    # It names no version: usually 2.0, but a guess all the same.
+    "OSI Approved :: Apache Software License": ("Apache-",),
     "OSI Approved :: BSD License": ("BSD-", "0BSD"),
     "OSI Approved :: GNU General Public License (GPL)": ("GPL-",),
     "OSI Approved :: GNU Library or Lesser General Public License (LGPL)": ("LGPL-",),
