@@ -22,7 +22,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -163,6 +163,9 @@ class Fingerprints:
         rel_keys: Sequence[int],
         rel_spans: Sequence[int],
         diffs: Sequence[int],
+        full_refs: Sequence[int],
+        full_spans: Sequence[int],
+        full: Sequence[int],
     ) -> None:
         self.refs = refs
         self.samples = samples  # uint32, per reference sorted, concatenated
@@ -171,6 +174,9 @@ class Fingerprints:
         self.rel_keys = rel_keys  # uint32 sorted: a << 16 | b for each stored (a, b)
         self.rel_spans = rel_spans  # uint32 pairs: start, count in diffs
         self.diffs = diffs  # uint32: shingles of a that its near relative b lacks
+        self.full_refs = full_refs  # uint32 sorted: references stored whole
+        self.full_spans = full_spans  # uint32 pairs: start, count in full
+        self.full = full  # uint32: every shingle of those references
         self.refs_of_key: dict[str, list[int]] = {}
         for i, ref in enumerate(refs):
             self.refs_of_key.setdefault(ref.key, []).append(i)
@@ -188,6 +194,14 @@ class Fingerprints:
         start, count = self.rel_spans[2 * i], self.rel_spans[2 * i + 1]
         return frozenset(self.diffs[start : start + count])
 
+    def full_set(self, ref_id: int) -> frozenset[int] | None:
+        """Every shingle of ``ref_id``, for the references stored whole."""
+        i = bisect_left(self.full_refs, ref_id)
+        if i == len(self.full_refs) or self.full_refs[i] != ref_id:
+            return None
+        start, count = self.full_spans[2 * i], self.full_spans[2 * i + 1]
+        return frozenset(self.full[start : start + count])
+
     def lookup(self, h: int) -> Sequence[int]:
         lo = bisect_left(self.keys, h)
         hi = bisect_right(self.keys, h, lo)
@@ -201,6 +215,9 @@ _LAYOUT: tuple[tuple[str, Literal["I", "H"]], ...] = (
     ("rel_keys", "I"),
     ("rel_spans", "I"),
     ("diffs", "I"),
+    ("full_refs", "I"),
+    ("full_spans", "I"),
+    ("full", "I"),
 )
 
 
@@ -208,6 +225,7 @@ def write_fingerprints(
     path: Path,
     refs: list[tuple[str, str, list[int]]],
     relatives: list[tuple[int, int, list[int]]],
+    whole: dict[int, list[int]] | None = None,
 ) -> None:
     """Layout: a JSON header line, then little-endian arrays in ``_LAYOUT`` order, each
     starting on a 4-byte boundary."""
@@ -230,6 +248,11 @@ def write_fingerprints(
         arrays["rel_keys"].append(a << 16 | b)
         arrays["rel_spans"].extend((len(arrays["diffs"]), len(only_a)))
         arrays["diffs"].extend(sorted(set(only_a)))
+    for ref_id, hashes in sorted((whole or {}).items()):
+        uniq = sorted(set(hashes))
+        arrays["full_refs"].append(ref_id)
+        arrays["full_spans"].extend((len(arrays["full"]), len(uniq)))
+        arrays["full"].extend(uniq)
     counts = {name: len(arr) for name, arr in arrays.items()}
     header = (
         json.dumps(
@@ -337,6 +360,7 @@ class Match:
     exact: bool
     differing_lines: tuple[int, ...] = ()  # lines of the span with text the reference lacks
     runner_up: str | None = None
+    ref_id: int = -1  # the reference text that matched (internal)
 
     @property
     def score(self) -> float:
@@ -409,23 +433,79 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
             out.ambiguous.append((line_lo, line_hi, result))
         else:
             assert isinstance(result, Match)
-            out.matches.append(
-                Match(
-                    result.key,
-                    line_lo,
-                    line_hi,
-                    result.coverage,
-                    result.precision,
-                    result.exact,
-                    _differing(fp, result, toks, hashes, lo, hi),
-                    result.runner_up,
+            full = _full_sets(fp, result.key)
+            if full:
+                lo, hi, verified = _verify_full(full, result, toks, hashes, covered, span)
+                line_lo = toks.lines[lo]
+                line_hi = toks.lines[min(hi + SHINGLE - 1, len(toks.lines) - 1)]
+                out.matches.append(replace(verified, start_line=line_lo, end_line=line_hi))
+            else:
+                out.matches.append(
+                    replace(
+                        result,
+                        start_line=line_lo,
+                        end_line=line_hi,
+                        differing_lines=_differing(fp, result, toks, hashes, lo, hi),
+                    )
                 )
-            )
         for t in range(lo, min(hi + SHINGLE, len(covered))):
             covered[t] = True
         live = [i for i in live if not lo <= i <= hi]
     out.unmatched = _leftovers(text, toks, covered)
     return out
+
+
+def _full_sets(fp: Fingerprints, key: str) -> list[frozenset[int]]:
+    sets = [fp.full_set(r) for r in fp.refs_of_key.get(key, [])]
+    return [s for s in sets if s]
+
+
+def _verify_full(
+    full: list[frozenset[int]],
+    m: Match,
+    toks: Tokens,
+    hashes: list[int],
+    covered: list[bool],
+    span: tuple[int, int],
+) -> tuple[int, int, Match]:
+    """Check a match against every shingle of its reference, not a sample.
+
+    The span's edges move to where the reference's text really starts and ends, and a
+    token is unexplained only when no shingle covering it is in the reference: so one
+    changed word is found, and exactly its line is reported.
+    """
+    best = max(full, key=lambda r: len(r.intersection(hashes[span[0] : span[1] + 1])))
+    lo, hi = span
+    while lo > 0 and hashes[lo - 1] in best and not covered[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(hashes) and hashes[hi + 1] in best and not covered[hi + SHINGLE]:
+        hi += 1
+    while lo < hi and hashes[lo] not in best:
+        lo += 1
+    while hi > lo and hashes[hi] not in best:
+        hi -= 1
+    found = set(hashes[lo : hi + 1])
+    coverage = len(found & best) / len(best)
+    precision = len(found & best) / max(1, len(found))
+    explained = [False] * len(toks.words)
+    for i in range(lo, hi + 1):
+        if hashes[i] in best:
+            for t in range(i, min(i + SHINGLE, len(explained))):
+                explained[t] = True
+    last = min(hi + SHINGLE - 1, len(toks.words) - 1)
+    lines = sorted({toks.lines[t] for t in range(lo, last + 1) if not explained[t]})
+    exact = not lines and coverage >= EXACT
+    return (
+        lo,
+        hi,
+        replace(
+            m,
+            coverage=round(coverage, 4),
+            precision=round(precision, 4),
+            exact=exact,
+            differing_lines=tuple(lines),
+        ),
+    )
 
 
 def _grow(
@@ -548,6 +628,7 @@ def _best(
             round(winner.precision, 4),
             winner.coverage >= EXACT and winner.precision >= EXACT,
             runner_up=others[0].key if others else None,
+            ref_id=winner.ref_id,
         ),
     )
 

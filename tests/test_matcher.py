@@ -165,3 +165,18 @@ def test_no_reference_text_is_stored() -> None:
     data = M.FINGERPRINTS.read_bytes()
     assert b"Permission is hereby granted" not in data
     assert b"permission is hereby granted" not in data
+
+
+def test_one_changed_word_in_a_short_license_is_caught() -> None:
+    mit = text("scancode:mit")
+    changed = "MIT License\n\nCopyright (c) 2024 X\n\n" + mit.replace(
+        "IN NO EVENT SHALL", "IN EVERY EVENT SHALL"
+    )
+    (m,) = M.match_text(changed).matches
+    assert m.key == "mit" and not m.exact
+    lines = changed.split("\n")
+    assert [lines[ln - 1] for ln in m.differing_lines] == [
+        next(ln for ln in lines if "IN EVERY EVENT SHALL" in ln)
+    ]
+    (clean,) = M.match_text("MIT License\n\nCopyright (c) 2024 X\n\n" + mit).matches
+    assert clean.exact and clean.differing_lines == ()

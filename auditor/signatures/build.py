@@ -211,9 +211,24 @@ def _thin(only: set[int]) -> list[int]:
     return sorted(only if len(only) <= FULL_DIFF else {h for h in only if sampled(h)})
 
 
+#: Licenses stored whole (every shingle), so that a one-word change to one of them is
+#: seen: every model license of ../shared/licenses, and the open-source licenses model
+#: repos ship most. The rest are stored as their 1-in-4 sample.
+COMMON_KEYS = frozenset(
+    """mit apache-2.0 bsd-new bsd-simplified bsd-original isc unlicense zlib
+    gpl-2.0 gpl-2.0-plus gpl-3.0 gpl-3.0-plus lgpl-2.1 lgpl-2.1-plus lgpl-3.0 lgpl-3.0-plus
+    agpl-3.0 agpl-3.0-plus mpl-2.0 epl-2.0 boost-1.0 wtfpl-2.0 cc0-1.0 cc-by-4.0 cc-by-sa-4.0
+    cc-by-nc-4.0 cc-by-nc-sa-4.0 cc-by-nc-nd-4.0 cc-by-nd-4.0 odc-by-1.0 odbl-1.0
+    cdla-permissive-2.0
+    openrail-m openrail llama-2-license-2023 llama-3.1-license-2024 llama-3.2-license-2024
+    llama-3.3-license-2024 llama-4-cla-2025""".split()
+)
+
+
 def build_fingerprints(lic_dir: Path, shared_dir: Path, out: Path) -> int:
     from auditor.matcher import sampled, shingle_hashes, tokenize, write_fingerprints
 
+    shared_keys = {r["key"] for r in json.loads((shared_dir / "index.json").read_text("utf-8"))}
     refs = []
     full: list[set[int]] = []
     for key, origin, text in reference_texts(lic_dir, shared_dir):
@@ -223,7 +238,8 @@ def build_fingerprints(lic_dir: Path, shared_dir: Path, out: Path) -> int:
             refs.append((key, origin, sample))
             full.append(set(hashes))
     relatives = near_relatives([set(r[2]) for r in refs], full, [r[0] for r in refs])
-    write_fingerprints(out, refs, relatives)
+    whole = {i: sorted(full[i]) for i, r in enumerate(refs) if r[0] in COMMON_KEYS | shared_keys}
+    write_fingerprints(out, refs, relatives, whole)
     return len(refs)
 
 
