@@ -8,9 +8,8 @@ could mean several licenses maps to nothing: the caller reports it as unknown.
 from __future__ import annotations
 
 import re
-from functools import cache
 
-from auditor.signatures import catalog
+from auditor.signatures import Catalog, catalog
 
 # Names the catalog does not carry in these words: our own facts, reviewed like data.
 ALIASES: dict[str, str] = {
@@ -133,10 +132,8 @@ def normalize(name: str) -> str:
     return re.sub(r"\bv(\d)", r"\1", text)
 
 
-@cache
-def _name_index() -> dict[str, str | None]:
-    """normalized name -> key, or None where two licenses share the name."""
-    cat = catalog()
+def build_name_index(cat: Catalog) -> dict[str, str | None]:
+    """normalized name -> key, or None where two licenses share the name (``make signatures``)."""
     index: dict[str, str | None] = {}
 
     def add(name: str, key: str) -> None:
@@ -158,7 +155,7 @@ def _name_index() -> dict[str, str | None]:
             add(info.spdx_id, key)
     for alias, key in ALIASES.items():
         index[normalize(alias)] = key  # our facts win over accidental collisions
-    return index
+    return dict(sorted(index.items()))
 
 
 def key_for_name(name: str) -> str | None:
@@ -170,7 +167,7 @@ def key_for_name(name: str) -> str | None:
     norm = normalize(name)
     if not norm or norm in GENERIC:
         return None
-    return _name_index().get(norm)
+    return catalog().name_index.get(norm)
 
 
 def _norm_url(url: str) -> str:
@@ -181,9 +178,8 @@ def _norm_url(url: str) -> str:
     return url.rstrip("/")
 
 
-@cache
-def _url_index() -> dict[str, str | None]:
-    cat = catalog()
+def build_url_index(cat: Catalog) -> dict[str, str | None]:
+    """normalized URL -> key, or None where two licenses share it (``make signatures``)."""
     index: dict[str, str | None] = {}
     for key in cat:
         raw = cat.get(key).raw
@@ -195,9 +191,9 @@ def _url_index() -> dict[str, str | None]:
                 index[norm] = None
             else:
                 index[norm] = key
-    return index
+    return dict(sorted(index.items()))
 
 
 def key_for_url(url: str) -> str | None:
     """The one key whose catalog URLs include ``url``, or None."""
-    return _url_index().get(_norm_url(url))
+    return catalog().url_index.get(_norm_url(url))

@@ -82,6 +82,9 @@ class Catalog:
         self._licenses: dict[str, dict[str, Any]] = data["licenses"]
         self.hub_ids: dict[str, list[str]] = data["hub_ids"]
         self.hub_names: dict[str, list[str]] = data["hub_names"]
+        # Written by `make signatures` (names.build_*_index), read by auditor.names.
+        self.name_index: dict[str, str | None] = data.get("name_index", {})
+        self.url_index: dict[str, str | None] = data.get("url_index", {})
         self.sources: dict[str, Any] = data["sources"]
         self._spdx: dict[str, str] = {}
         # Primary ids first so that an alias never shadows the license that owns an id.

@@ -266,7 +266,7 @@ def build(lic_dir: Path, shared_dir: Path) -> dict[str, Any]:
 def dump(data: dict[str, Any]) -> str:
     """One license per line: diffs of the committed file stay readable."""
     lines = ["{"]
-    top = [k for k in data if k != "licenses"]
+    top = [k for k in data if k not in ("licenses", "name_index", "url_index")]
     for k in top:
         lines.append(f"{json.dumps(k)}: {json.dumps(data[k], sort_keys=True, ensure_ascii=False)},")
     lines.append('"licenses": {')
@@ -276,8 +276,23 @@ def dump(data: dict[str, Any]) -> str:
         lines.append(
             f"{json.dumps(key)}: {json.dumps(rec, sort_keys=True, ensure_ascii=False)}{comma}"
         )
-    lines.append("}}")
+    lines.append("},")
+    for name in ("name_index", "url_index"):
+        comma = "," if name == "name_index" else ""
+        lines.append(f"{json.dumps(name)}: {json.dumps(data[name], ensure_ascii=False)}{comma}")
+    lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def with_indexes(data: dict[str, Any]) -> dict[str, Any]:
+    """Add the name and URL indexes, derived from the catalog itself."""
+    from auditor.names import build_name_index, build_url_index
+    from auditor.signatures import Catalog
+
+    cat = Catalog(data)
+    data["name_index"] = build_name_index(cat)
+    data["url_index"] = build_url_index(cat)
+    return data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build: no index.json under {args.shared}", file=sys.stderr)
         return 2
     lic_dir = args.scancode or scancode_license_dir()
-    text = dump(build(lic_dir, args.shared))
+    text = dump(with_indexes(build(lic_dir, args.shared)))
     if args.check:
         import tempfile
 
