@@ -485,8 +485,18 @@ def _verify_full(
     while hi > lo and hashes[hi] not in best:
         hi -= 1
     found = set(hashes[lo : hi + 1])
-    coverage = len(found & best) / len(best)
-    precision = len(found & best) / max(1, len(found))
+    shared = len(found & best)
+    coverage = shared / len(best)
+    precision = shared / max(1, len(found))
+    if shared == len(found):  # every shingle of the span is the reference's: nothing differs
+        verified = replace(
+            m,
+            coverage=round(coverage, 4),
+            precision=1.0,
+            exact=coverage >= EXACT,
+            differing_lines=(),
+        )
+        return lo, hi, verified
     explained = [False] * len(toks.words)
     for i in range(lo, hi + 1):
         if hashes[i] in best:
