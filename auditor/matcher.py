@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -46,8 +47,7 @@ _LIST_MARKER = re.compile(
 # The same markers inside a line, where re-wrapping puts them: "x." before a capital,
 # "x)" and "(x)" anywhere after a space.
 _INLINE_MARKER = re.compile(
-    r"(?P<before>\S*)(?P<space>\s+)(?P<marker>"
-    r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})\.(?=\s+[A-Z\"“'(\[]|\s*$)|"
+    r"(?<=\s)(?:(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})\.(?=\s+[A-Z\"“'(\[]|\s*$)|"
     r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})\)(?=\s|$))"
 )
 # Words whose number is content, not numbering: "version 2. The", "Section 3. Definitions".
@@ -101,10 +101,10 @@ def tokenize(text: str) -> Tokens:
         if "**" in line or "__" in line:
             line = line.replace("**", " ").replace("__", " ")  # Markdown emphasis
         for _ in range(3):  # stacked markers: "* 7. Limitation", "1. (a) The"
-            unmarked = _LIST_MARKER.sub("", line, count=1)
-            if unmarked == line:
+            marker = _LIST_MARKER.match(line)
+            if marker is None or not marker.end():
                 break
-            line = unmarked
+            line = line[marker.end() :]
         if "." in line or ")" in line:
             line = _INLINE_MARKER.sub(_unmark, line)
         for tok in _TOKEN.findall(line.lower()):
@@ -119,10 +119,11 @@ def _keep_newlines(m: re.Match[str]) -> str:
 
 def _unmark(m: re.Match[str]) -> str:
     """Drop an enumerator ("a.", "12.", "b)") unless the word before makes it a number."""
-    before = m["before"]
+    head = m.string[: m.start()].rstrip()
+    before = head[head.rfind(" ") + 1 :] if head else ""
     if before[-1:] not in ".;:!?)\"”'" and before.lower() in _NUMBERED:
         return m.group(0)
-    return before + m["space"]
+    return ""
 
 
 def shingle_hashes(words: list[str]) -> list[int]:
@@ -177,13 +178,18 @@ class Fingerprints:
         self.full_refs = full_refs  # uint32 sorted: references stored whole
         self.full_spans = full_spans  # uint32 pairs: start, count in full
         self.full = full  # uint32: every shingle of those references
+        self._sets: dict[int, frozenset[int]] = {}  # built on first use, kept for the next file
+        self._full: dict[int, frozenset[int] | None] = {}
         self.refs_of_key: dict[str, list[int]] = {}
         for i, ref in enumerate(refs):
             self.refs_of_key.setdefault(ref.key, []).append(i)
 
     def ref_set(self, ref_id: int) -> frozenset[int]:
-        ref = self.refs[ref_id]
-        return frozenset(self.samples[ref.start : ref.start + ref.count])
+        cached = self._sets.get(ref_id)
+        if cached is None:
+            ref = self.refs[ref_id]
+            cached = self._sets[ref_id] = frozenset(self.samples[ref.start : ref.start + ref.count])
+        return cached
 
     def only_in(self, a: int, b: int) -> frozenset[int] | None:
         """The shingles of reference ``a`` that its near relative ``b`` lacks, if stored."""
@@ -196,6 +202,11 @@ class Fingerprints:
 
     def full_set(self, ref_id: int) -> frozenset[int] | None:
         """Every shingle of ``ref_id``, for the references stored whole."""
+        if ref_id not in self._full:
+            self._full[ref_id] = self._load_full(ref_id)
+        return self._full[ref_id]
+
+    def _load_full(self, ref_id: int) -> frozenset[int] | None:
         i = bisect_left(self.full_refs, ref_id)
         if i == len(self.full_refs) or self.full_refs[i] != ref_id:
             return None
@@ -417,10 +428,8 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
     for _ in range(max_licenses):
         if len(live) < MIN_SHARED:
             break
-        votes: Counter[int] = Counter()
-        for i in live:
-            for ref_id in set(fp.lookup(hashes[i])):
-                votes[ref_id] += 1
+        # Postings hold each reference once per shingle: count them in C.
+        votes: Counter[int] = Counter(chain.from_iterable(fp.lookup(hashes[i]) for i in live))
         best = _best(fp, hashes, live, votes)
         if best is None:
             break
@@ -580,6 +589,8 @@ def _best(
     for ref_id, n in votes.most_common(40):
         if n < MIN_SHARED:
             break
+        if n < MIN_COVERAGE * fp.refs[ref_id].count:
+            continue  # even if every vote fell in one span, too little of this text is here
         ref_set = fp.ref_set(ref_id)
         positions = [i for i in live if hashes[i] in ref_set]
         if len(positions) < MIN_SHARED:
