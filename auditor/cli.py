@@ -23,7 +23,21 @@ FAIL_ON = ("error", "warning", "note", "never")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Only a regular file is replaced by rename: ``-o /dev/null``, ``-o /dev/stdout`` or a
+    FIFO are written to directly (renaming over them would replace the device with a
+    file), and a symlink keeps pointing where it did (its target is replaced).
+    """
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"cannot write {path}: no such directory {directory}")

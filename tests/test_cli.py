@@ -262,3 +262,43 @@ def test_verbose_flag_logs(tmp_path: Path) -> None:
     proc = run_cli("-vv", "scan", str(tmp_path))
     assert proc.returncode == 0
     assert "auditor: DEBUG: inventory of" in proc.stderr
+
+
+def test_output_to_a_device_is_written_not_replaced(tmp_path: Path) -> None:
+    before = os.stat(os.devnull)
+    proc = run_cli("scan", str(FIXTURES / "example-model"), "-o", os.devnull)
+    assert proc.returncode == 0, proc.stderr
+    after = os.stat(os.devnull)
+    import stat as st
+
+    assert st.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_output_through_a_fifo(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    proc = run_cli("scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(got[0])["report_version"].startswith("1.")
+    assert fifo.is_fifo()
+
+
+def test_output_symlink_keeps_pointing_at_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "r.json"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    assert (
+        run_cli(
+            "scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(link)
+        ).returncode
+        == 0
+    )
+    assert link.is_symlink() and json.loads(target.read_text())["report_version"].startswith("1.")
