@@ -60,7 +60,8 @@ def resolve(
             resolved.append(ResolvedReference(ref, key is not None, (key,) if key else ()))
             continue
         if path not in files and not any(f.startswith(path + "/") for f in files):
-            resolved.append(ResolvedReference(ref, False))
+            if not ref.mention:  # prose that names no file of ours is no broken link
+                resolved.append(ResolvedReference(ref, False))
             continue
         keys = []
         for d in by_path.get(path, []):

@@ -155,6 +155,8 @@ class LicenseReference:
     name: str = ""  # the link text or badge message, for reports
     #: The link states which license applies (a badge, "licensed under [X](...)"), not a mention.
     states: bool = True
+    #: A file named in plain prose ("see LICENSE-MODEL"), not a link: kept only if it exists.
+    mention: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ def peak_rss_kib(target: Path) -> int:
 
     pid = os.fork()
     if pid == 0:
+        # Discard the report on the child's stdout. Never `-o /dev/null`: `-o` writes
+        # atomically (temp file + rename), which as root replaces the /dev/null device.
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
         os.execv(
             sys.executable,
             [
@@ -63,8 +67,6 @@ def peak_rss_kib(target: Path) -> int:
                 "json",
                 "--fail-on",
                 "never",
-                "-o",
-                os.devnull,
             ],
         )
     _, _, usage = os.wait4(pid, 0)

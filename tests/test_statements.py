@@ -114,3 +114,27 @@ def test_links_resolve_to_files_and_broken_links_are_kept(tmp_path: Path) -> Non
     result = run_audit(str(tmp_path))
     refs = {(r.reference.target, r.resolved) for r in result.references}
     assert refs == {("../MODEL_LICENSE", True), ("../LICENSE-CODE", False)}
+
+
+def test_file_named_in_prose_is_a_reference_when_it_exists(tmp_path: Path) -> None:
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    (tmp_path / "README.md").write_text(
+        "The use of the models is subject to the Model License (see LICENSE-MODEL). "
+        "Details are in OTHER_LICENSE.txt.\n"
+    )
+    (tmp_path / "LICENSE-MODEL").write_text("Our weights terms. You shall not redistribute.\n")
+    result = run_audit(str(tmp_path))
+    refs = {(r.reference.target, r.reference.scope.value, r.resolved) for r in result.references}
+    # the existing file resolves; a file named in prose that is not there is no broken link
+    assert refs == {("LICENSE-MODEL", "model", True)}
+    # and "the Model License" is not reported unknown twice: the file speaks for it
+    unknown = [d for d in result.detections if d.key == "unknown-license-reference"]
+    assert [d.evidence[0].path for d in unknown] == ["LICENSE-MODEL"]
+
+
+def test_notice_naming_licenses_is_no_unknown_license(tmp_path: Path) -> None:
+    (tmp_path / "NOTICE").write_text("This product includes software under the MIT License.\n")
+    (tmp_path / "a.py").write_text("# SPDX-License-Identifier: MIT\n")
+    result = run_audit(str(tmp_path))
+    assert [d.key for d in result.detections] == ["mit"]
+    assert result.components[0].concluded == "mit"

@@ -74,8 +74,10 @@ class LicenseTextDetector(Detector):
             out.append(
                 unknown(Evidence(entry.path, start, end, Method.LICENSE_TEXT, excerpt), scope)
             )
-        if readme:
-            return Detected(tuple(out))  # prose around a README's license is not a license
+        if entry.kind is not FileKind.LICENSE:
+            # A README's prose, or a NOTICE naming licenses, is no license text: only what
+            # matches a known text (a license, an acceptable-use policy) counts there.
+            return Detected(tuple(out))
         if not matches and not found.ambiguous and found.unmatched:
             # A license file that matches nothing is unknown, however short its text.
             first, last = found.unmatched[0].first, found.unmatched[-1].last

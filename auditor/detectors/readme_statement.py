@@ -93,6 +93,10 @@ _BADGE = re.compile(r"img\.shields\.io/badge/(?P<body>[^\s)\"'?]+)", re.IGNORECA
 _IDLIKE = re.compile(
     r"(?<![\w.-])(?:[A-Za-z][\w.+-]*\d[\w.+-]*|MIT|ISC|Unlicense|WTFPL|Zlib)(?![\w-])"
 )
+# License files named in prose: "(see LICENSE-MODEL)", "in MODEL_LICENSE.pdf".
+_FILE_MENTION = re.compile(
+    r"(?<![\w/.-])((?:[\w.-]*(?:LICEN[CS]E|COPYING)[\w.-]*|NOTICE|USE_POLICY[\w.-]*))(?![\w/-])"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)|(?<=[。！？；])")
 _CLAUSE = re.compile(r",\s*(?:and|while|whereas|but)\s+|;\s*|，|；|\s+while\s+|\s+whereas\s+|而")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.+)$")
@@ -239,6 +243,10 @@ class ReadmeStatementDetector(Detector):
             self._badges(clause, ev, found, refs, seen)
             keys, unresolved = self._names(clause, plain)
             link_targets = self._links(clause, scope, ev, refs, found, seen, states)
+            for name in _FILE_MENTION.findall(_strip_links(clause)):
+                if name not in link_targets:
+                    link_targets.append(name)
+                    refs.append(LicenseReference(name, scope, ev, name, states, mention=True))
             for key in keys:
                 if (key, scope, line) not in seen:
                     seen.add((key, scope, line))
