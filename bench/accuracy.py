@@ -25,17 +25,7 @@ def corpus() -> dict[str, object]:
     start = time.perf_counter()
     outcomes = runner.run_all()
     counts = Counter(o.status for o in outcomes)
-    formatting = (
-        "/exact",
-        "/rewrap",
-        "/crlf-bom",
-        "/utf16",
-        "/gbk",
-        "/title",
-        "/markdown",
-        "/html",
-    )
-    fmt = [o for o in outcomes if o.id.endswith(formatting) and o.status == "identified"]
+    fmt = [o for o in outcomes if o.id.endswith(runner.FORMATTING) and o.status == "identified"]
     altered = [o for o in outcomes if o.modified_expected and o.status == "identified"]
     return {
         "measure": "corpus",

@@ -20,21 +20,26 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TARGETS = [ROOT / "fixtures" / "example-model", ROOT / "fixtures" / "kinds"]
 
 
+def scan_command(target: Path) -> list[str]:
+    """What a user runs: a fresh `auditor scan` process, JSON to standard output."""
+    return [
+        sys.executable,
+        "-m",
+        "auditor",
+        "scan",
+        str(target),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]
+
+
 def one_run(target: Path) -> float:
     """Wall seconds of one `auditor scan` child process."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "auditor",
-            "scan",
-            str(target),
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ],
+        scan_command(target),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         check=False,
@@ -55,20 +60,7 @@ def peak_rss_kib(target: Path) -> int:
         # atomically (temp file + rename), which as root replaces the /dev/null device.
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
-        os.execv(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "auditor",
-                "scan",
-                str(target),
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-            ],
-        )
+        os.execv(sys.executable, scan_command(target))
     _, _, usage = os.wait4(pid, 0)
     return int(usage.ru_maxrss)
 

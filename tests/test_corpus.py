@@ -54,17 +54,7 @@ def test_formatting_alone_is_no_modification(outcomes: list[runner.Outcome]) -> 
     two lines, HTML paragraph edges around GPL's copyright placeholders, a Markdown
     bullet replacing a marker the reference keeps.
     """
-    formatting = (
-        "/exact",
-        "/rewrap",
-        "/crlf-bom",
-        "/utf16",
-        "/gbk",
-        "/title",
-        "/markdown",
-        "/html",
-    )
-    cases = [o for o in outcomes if o.id.endswith(formatting) and o.status == "identified"]
+    cases = [o for o in outcomes if o.id.endswith(runner.FORMATTING) and o.status == "identified"]
     flagged = [o.id for o in cases if o.modified_found]
     assert len(cases) > 100
     assert len(flagged) <= 0.05 * len(cases), flagged
