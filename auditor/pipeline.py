@@ -1,7 +1,7 @@
 """The one place that knows the stage order.
 
-source -> inventory -> detect -> components -> checks -> result. The CLI,
-pre-commit checks, diffs and registry scans all call ``run_audit``.
+source -> inventory -> detect -> (--deep) -> links -> components -> checks -> result.
+The CLI, pre-commit checks, diffs and registry scans all call ``run_audit``.
 """
 
 from __future__ import annotations
