@@ -191,27 +191,26 @@ class Fingerprints:
             cached = self._sets[ref_id] = frozenset(self.samples[ref.start : ref.start + ref.count])
         return cached
 
+    @staticmethod
+    def _span_set(
+        keys: Sequence[int], spans: Sequence[int], values: Sequence[int], k: int
+    ) -> frozenset[int] | None:
+        """The values stored for ``k`` (keys sorted, spans as start/count pairs), or None."""
+        i = bisect_left(keys, k)
+        if i == len(keys) or keys[i] != k:
+            return None
+        start, count = spans[2 * i], spans[2 * i + 1]
+        return frozenset(values[start : start + count])
+
     def only_in(self, a: int, b: int) -> frozenset[int] | None:
         """The shingles of reference ``a`` that its near relative ``b`` lacks, if stored."""
-        k = a << 16 | b
-        i = bisect_left(self.rel_keys, k)
-        if i == len(self.rel_keys) or self.rel_keys[i] != k:
-            return None
-        start, count = self.rel_spans[2 * i], self.rel_spans[2 * i + 1]
-        return frozenset(self.diffs[start : start + count])
+        return self._span_set(self.rel_keys, self.rel_spans, self.diffs, a << 16 | b)
 
     def full_set(self, ref_id: int) -> frozenset[int] | None:
         """Every shingle of ``ref_id``, for the references stored whole."""
         if ref_id not in self._full:
-            self._full[ref_id] = self._load_full(ref_id)
+            self._full[ref_id] = self._span_set(self.full_refs, self.full_spans, self.full, ref_id)
         return self._full[ref_id]
-
-    def _load_full(self, ref_id: int) -> frozenset[int] | None:
-        i = bisect_left(self.full_refs, ref_id)
-        if i == len(self.full_refs) or self.full_refs[i] != ref_id:
-            return None
-        start, count = self.full_spans[2 * i], self.full_spans[2 * i + 1]
-        return frozenset(self.full[start : start + count])
 
     def lookup(self, h: int) -> Sequence[int]:
         lo = bisect_left(self.keys, h)
@@ -370,8 +369,6 @@ class Match:
     precision: float  # share of the span's samples found in the reference
     exact: bool
     differing_lines: tuple[int, ...] = ()  # lines of the span with text the reference lacks
-    runner_up: str | None = None
-    ref_id: int = -1  # the reference text that matched (internal)
 
     @property
     def score(self) -> float:
@@ -434,29 +431,24 @@ def match_text(text: str, *, max_licenses: int = 8) -> FileMatches:
         if best is None:
             break
         kind, span, result = best
-        lo, hi = _grow(hashes, covered, toks.lines, *span)
-        line_lo = toks.lines[lo]
-        line_hi = toks.lines[min(hi + SHINGLE - 1, len(toks.lines) - 1)]
+        full = _full_sets(fp, result.key) if isinstance(result, Match) else []
+        if full:
+            assert isinstance(result, Match)
+            lo, hi, verified = _verify_full(full, result, toks, hashes, covered, span)
+        else:
+            lo, hi = _grow(hashes, covered, toks.lines, *span)
+        first, last = toks.lines[lo], toks.lines[min(hi + SHINGLE - 1, len(toks.lines) - 1)]
         if kind == "ambiguous":
             assert isinstance(result, list)
-            out.ambiguous.append((line_lo, line_hi, result))
+            out.ambiguous.append((first, last, result))
+        elif full:
+            out.matches.append(replace(verified, start_line=first, end_line=last))
         else:
             assert isinstance(result, Match)
-            full = _full_sets(fp, result.key)
-            if full:
-                lo, hi, verified = _verify_full(full, result, toks, hashes, covered, span)
-                line_lo = toks.lines[lo]
-                line_hi = toks.lines[min(hi + SHINGLE - 1, len(toks.lines) - 1)]
-                out.matches.append(replace(verified, start_line=line_lo, end_line=line_hi))
-            else:
-                out.matches.append(
-                    replace(
-                        result,
-                        start_line=line_lo,
-                        end_line=line_hi,
-                        differing_lines=_differing(fp, result, toks, hashes, lo, hi),
-                    )
-                )
+            differing = _differing(fp, result, toks, hashes, lo, hi)
+            out.matches.append(
+                replace(result, start_line=first, end_line=last, differing_lines=differing)
+            )
         for t in range(lo, min(hi + SHINGLE, len(covered))):
             covered[t] = True
         live = [i for i in live if not lo <= i <= hi]
@@ -637,7 +629,6 @@ def _best(
         if len(winners) != 1:
             return "ambiguous", top.span, sorted(c.key for c in contenders)
         winner = winners[0]
-    others = [c for c in contenders if c is not winner]
     return (
         "match",
         winner.span,
@@ -648,8 +639,6 @@ def _best(
             round(winner.coverage, 4),
             round(winner.precision, 4),
             winner.coverage >= EXACT and winner.precision >= EXACT,
-            runner_up=others[0].key if others else None,
-            ref_id=winner.ref_id,
         ),
     )
 

@@ -132,18 +132,19 @@ def normalize(name: str) -> str:
     return re.sub(r"\bv(\d)", r"\1", text)
 
 
+def _put_unique(index: dict[str, str | None], norm: str, key: str) -> None:
+    """Map ``norm`` to ``key``; a form two licenses share maps to None (ambiguous)."""
+    index[norm] = None if norm in index and index[norm] != key else key
+
+
 def build_name_index(cat: Catalog) -> dict[str, str | None]:
     """normalized name -> key, or None where two licenses share the name (``make signatures``)."""
     index: dict[str, str | None] = {}
 
     def add(name: str, key: str) -> None:
         norm = normalize(name)
-        if not norm or norm in GENERIC:
-            return
-        if norm in index and index[norm] != key:
-            index[norm] = None
-        else:
-            index[norm] = key
+        if norm and norm not in GENERIC:
+            _put_unique(index, norm, key)
 
     for key in cat:
         info = cat.get(key)
@@ -167,7 +168,7 @@ def key_for_name(name: str) -> str | None:
     norm = normalize(name)
     if not norm or norm in GENERIC:
         return None
-    return catalog().name_index.get(norm)
+    return cat.name_index.get(norm)
 
 
 def _norm_url(url: str) -> str:
@@ -186,11 +187,7 @@ def build_url_index(cat: Catalog) -> dict[str, str | None]:
         if raw.get("deprecated"):
             continue
         for url in raw.get("urls", []):
-            norm = _norm_url(url)
-            if norm in index and index[norm] != key:
-                index[norm] = None
-            else:
-                index[norm] = key
+            _put_unique(index, _norm_url(url), key)
     return dict(sorted(index.items()))
 
 

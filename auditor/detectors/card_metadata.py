@@ -24,7 +24,7 @@ from auditor.model import (
     Scope,
     Skipped,
 )
-from auditor.signatures import AMBIGUOUS_HUB_IDS, catalog
+from auditor.signatures import catalog
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FACT_FIELDS = (
@@ -124,17 +124,6 @@ class CardMetadataDetector(Detector):
         return Detected(tuple(detections), tuple(facts))
 
     def _resolve(self, hub_id: str, names: list[str], ev: Evidence) -> list[LicenseDetection]:
-        cat = catalog()
-        hid = hub_id.strip().lower()
-        if hid == "other":
-            keys = sorted({k for n in names for k in cat.by_hub_name(n)})
-            if not names:
-                return [unknown(ev, Scope.MODEL)]
-        elif hid in AMBIGUOUS_HUB_IDS:
-            return [unknown(ev, Scope.MODEL)]
-        else:
-            keys = cat.by_hub_id(hid)
-        if len(keys) == 1:
-            return [detection(keys[0], ev, scope=Scope.MODEL)]
-        # None known, or several (e.g. two versions of one terms of use): unknown, not a guess.
-        return [unknown(ev, Scope.MODEL)]
+        key = catalog().key_for_hub(hub_id, names)
+        # None known, or several (two versions of one terms of use): unknown, not a guess.
+        return [detection(key, ev, scope=Scope.MODEL) if key else unknown(ev, Scope.MODEL)]

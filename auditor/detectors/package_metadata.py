@@ -122,13 +122,6 @@ _NOISE_WORDS = frozenset({"the", "license", "licensed", "version", "only", "soft
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
 
 
-def _spdx_key(spdx_id: str) -> str | None:
-    """The catalog key of one SPDX id; None for a family id that would be a guess."""
-    if spdx_id.strip().lower() in AMBIGUOUS_HUB_IDS:
-        return None
-    return catalog().by_spdx(spdx_id)
-
-
 def _from_name(name: str) -> str | None:
     """The key of a free-text license name, or None: only exact, versioned names map.
 
@@ -138,7 +131,7 @@ def _from_name(name: str) -> str | None:
     inner = re.findall(r"\(([^()]*)\)", name)
     if inner:
         outer = re.sub(r"\([^()]*\)", " ", name)
-        keys = {_from_name(outer), *(_spdx_key(i) or _from_name(i) for i in inner)}
+        keys = {_from_name(outer), *(catalog().by_spdx(i) or _from_name(i) for i in inner)}
         return keys.pop() if len(keys) == 1 else None
     s = name.lower().replace("licence", "license")
     for pattern, repl in _PHRASES:
@@ -152,7 +145,7 @@ def _from_name(name: str) -> str | None:
         version = m.group(1)
         words[-1] = version if "." in version else f"{version}.0"
     candidate = "-".join(words) + ("+" if plus else "")
-    return _spdx_key(candidate)
+    return catalog().by_spdx(candidate)
 
 
 _UPPER_OPERATOR = re.compile(r"\s+(?:AND|OR|WITH)\s+")
@@ -160,7 +153,7 @@ _ANY_OPERATOR = re.compile(r"\s+(?:and|or|with)\s+", re.IGNORECASE)
 
 
 def _one(name: str) -> str | None:
-    return _spdx_key(name) or _from_name(name)
+    return catalog().by_spdx(name) or _from_name(name)
 
 
 def _operands(value: str) -> list[str] | None:
@@ -188,7 +181,7 @@ def resolve(value: str) -> list[str | None]:
     low = v.lower()
     if low in NOT_A_LICENSE or low in AMBIGUOUS_HUB_IDS:
         return [None]
-    key = _spdx_key(v)
+    key = catalog().by_spdx(v)
     if key:
         return [key]
     operands = _operands(v)
@@ -472,7 +465,7 @@ class _Found:
         if family:
             self._families.append((family, ev))
         else:
-            self._add(_spdx_key(spdx_id) if spdx_id else None, ev)
+            self._add(catalog().by_spdx(spdx_id) if spdx_id else None, ev)
 
     def fact(self, name: str, value: str, where: tuple[int, str]) -> None:
         self.facts.append(Fact(name, value, self._evidence(where)))

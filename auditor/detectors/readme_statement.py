@@ -248,9 +248,7 @@ class ReadmeStatementDetector(Detector):
                     link_targets.append(name)
                     refs.append(LicenseReference(name, scope, ev, name, states, mention=True))
             for key in keys:
-                if (key, scope, line) not in seen:
-                    seen.add((key, scope, line))
-                    found.append(detection(key, ev, scope=scope, is_clue=not states))
+                _add_once(found, seen, key, ev, scope, is_clue=not states)
             if states and unresolved and not keys and not link_targets:
                 found.append(unknown(ev, scope))
 
@@ -299,9 +297,8 @@ class ReadmeStatementDetector(Detector):
             targets.append(target)
             refs.append(LicenseReference(target, scope, ev, " ".join(text.split()), states))
             # A known URL is resolved by the pipeline; a link's text naming a license is ours.
-            if named and (named, scope, ev.start_line) not in seen:
-                seen.add((named, scope, ev.start_line))
-                found.append(detection(named, ev, scope=scope, is_clue=not states))
+            if named:
+                _add_once(found, seen, named, ev, scope, is_clue=not states)
         return targets
 
     @staticmethod
@@ -328,9 +325,8 @@ class ReadmeStatementDetector(Detector):
                 Method.README_STATEMENT,
                 f"badge {label}: {message}",
             )
-            if key and (key, scope, ev.start_line) not in seen:
-                seen.add((key, scope, ev.start_line))
-                found.append(detection(key, badge_ev, scope=scope))
+            if key:
+                _add_once(found, seen, key, badge_ev, scope, is_clue=False)
             # The badge's own link says where the text is: [![..](badge)](LICENSE-CODE)
             # in Markdown, <a href="LICENSE-CODE"><img src="badge"></a> in HTML.
             target = _badge_link(clause, m.start(), m.end())
@@ -338,6 +334,21 @@ class ReadmeStatementDetector(Detector):
                 refs.append(LicenseReference(target, scope, badge_ev, message))
             elif not key:
                 found.append(unknown(badge_ev, scope))
+
+
+def _add_once(
+    found: list[LicenseDetection],
+    seen: set[tuple[str, Scope, int]],
+    key: str,
+    ev: Evidence,
+    scope: Scope,
+    *,
+    is_clue: bool,
+) -> None:
+    """One detection per key, scope and line, however many ways a sentence names it."""
+    if (key, scope, ev.start_line) not in seen:
+        seen.add((key, scope, ev.start_line))
+        found.append(detection(key, ev, scope=scope, is_clue=is_clue))
 
 
 def _badge_link(text: str, start: int, end: int) -> str | None:

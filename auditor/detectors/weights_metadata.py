@@ -17,7 +17,7 @@ import re
 
 from auditor.detectors import DETECTORS, Detected, Detector, detection, unknown
 from auditor.model import Evidence, Fact, FileEntry, FileKind, LicenseDetection, Method, Scope
-from auditor.signatures import AMBIGUOUS_HUB_IDS, catalog
+from auditor.signatures import catalog
 
 GGUF_LICENSE = "general.license"
 GGUF_FACTS = {
@@ -63,25 +63,12 @@ def _license_ids(value: str) -> list[str]:
     return [t for t in tokens if t.lower() not in _OPERATORS]
 
 
-def _resolve(license_id: str, names: list[str]) -> str | None:
-    """The one catalog key for a Hub id or SPDX id; None when unknown or ambiguous."""
-    cat = catalog()
-    lid = license_id.strip().lower()
-    if lid in AMBIGUOUS_HUB_IDS:
-        return None
-    if lid == "other":  # the Hub's "see license_name"
-        keys = sorted({k for n in names for k in cat.by_hub_name(n)})
-    else:
-        keys = cat.by_hub_id(lid)
-    return keys[0] if len(keys) == 1 else None
-
-
 def _detections(value: str, names: list[str], ev: Evidence) -> list[LicenseDetection]:
     found: list[LicenseDetection] = []
     seen: set[str | None] = set()
     for raw in _values(value):
         for lid in _license_ids(raw):
-            key = _resolve(lid, names)
+            key = catalog().key_for_hub(lid, names)
             if key in seen:
                 continue
             seen.add(key)

@@ -147,6 +147,18 @@ class Catalog:
     def by_hub_name(self, name: str) -> list[str]:
         return list(self.hub_names.get(name.strip().lower(), []))
 
+    def key_for_hub(self, license_id: str, names: list[str]) -> str | None:
+        """The one key a Hub ``license`` id (with ``license_name`` values for "other")
+        stands for; None when it names a family, nothing known, or several licenses."""
+        lid = license_id.strip().lower()
+        if lid in AMBIGUOUS_HUB_IDS:
+            return None
+        if lid == "other":  # the Hub's "see license_name"
+            keys = sorted({k for n in names for k in self.by_hub_name(n)})
+        else:
+            keys = self.by_hub_id(lid)
+        return keys[0] if len(keys) == 1 else None
+
 
 POLICY_FAMILIES = frozenset({"acceptable-use-policy", "notice"})
 
