@@ -21,8 +21,10 @@ lint:
 	$(BIN)/ruff check auditor tests fixtures bench
 	$(BIN)/mypy
 
+# The bundled example with its license texts, taken from the installed ScanCode data.
 example:
-	$(BIN)/auditor scan fixtures/example-model
+	@$(BIN)/python fixtures/generate.py --materialize example-model build/example-model >/dev/null
+	$(BIN)/auditor scan build/example-model
 
 # Re-derive signatures/ from the installed ScanCode LicenseDB and ../shared/licenses.
 signatures:

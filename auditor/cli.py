@@ -92,9 +92,9 @@ def cli(verbose: int) -> None:
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding at or above this severity exists.",
+    default=None,
+    help="Exit 1 when a finding at or above this severity exists.  "
+    "[default: the policy's fail-on, else error]",
 )
 @click.option(
     "--deep",
@@ -102,15 +102,67 @@ def cli(verbose: int) -> None:
     help="Also ask ScanCode's matcher about license text the fast matcher cannot place "
     "(slow: its index takes seconds and over 1 GB to load).",
 )
-def scan(target: str, fmt: str, output: Path | None, fail_on: str, deep: bool) -> None:
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy file to use instead of TARGET's .auditor.toml or [tool.auditor] "
+    "in its pyproject.toml (docs/policy.md).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Baseline file of accepted findings; overrides the policy's baseline.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every finding to FILE as the new baseline, instead of a report; exit 0.",
+)
+@click.option(
+    "--upstream",
+    help="A local copy of the repository TARGET derives from, to compare with.",
+)
+def scan(
+    target: str,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    deep: bool,
+    policy_file: Path | None,
+    baseline: Path | None,
+    write_baseline_to: Path | None,
+    upstream: str | None,
+) -> None:
     """Audit the repository at TARGET (a folder)."""
     from auditor.formats import FORMATS
     from auditor.pipeline import Options, run_audit
+    from auditor.policy import load_policy, write_baseline
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
+    if write_baseline_to is not None and (baseline is not None or output is not None):
+        other = "--baseline" if baseline is not None else "--output"
+        fail(f"--write-baseline cannot be used with {other}", EXIT_USAGE)
+    if upstream is not None and not os.path.lexists(upstream):
+        fail(f"no such file or directory: {upstream} (--upstream)", EXIT_USAGE)
     try:
-        result = run_audit(target, Options(deep=deep))
+        root = Path(target)
+        policy = load_policy(root if root.is_dir() else None, policy_file)
+        # Read the baseline before the audit, so that a bad one fails fast; a baseline
+        # being written is not applied, so that it holds every finding of this run.
+        if write_baseline_to is not None:
+            policy = policy.with_baseline(None)
+        else:
+            policy = policy.with_baseline(baseline or policy.baseline)
+        result = run_audit(target, Options(deep=deep, upstream=upstream, policy=policy))
+        if write_baseline_to is not None:
+            output = write_baseline_to  # named by the OSError message below
+            count = write_baseline(write_baseline_to, result)
+            plural = "" if count == 1 else "s"
+            click.echo(f"auditor: wrote {count} finding{plural} to {write_baseline_to}")
+            sys.exit(EXIT_OK)
         data = FORMATS.get(fmt)().render(result)
         if output is None:
             sys.stdout.buffer.write(data)
@@ -124,7 +176,7 @@ def scan(target: str, fmt: str, output: Path | None, fail_on: str, deep: bool) -
     except OSError as exc:
         where = output if output is not None else target
         fail(f"cannot write {where}: {exc.strerror or exc}", EXIT_FAILED)
-    sys.exit(exit_code(result, fail_on))
+    sys.exit(exit_code(result, fail_on or policy.fail_on or "error"))
 
 
 def main() -> None:

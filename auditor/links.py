@@ -61,7 +61,7 @@ def resolve(
             continue
         if path not in files and not any(f.startswith(path + "/") for f in files):
             if not ref.mention:  # prose that names no file of ours is no broken link
-                resolved.append(ResolvedReference(ref, False))
+                resolved.append(ResolvedReference(ref, False, path=path))
             continue
         keys = []
         for d in by_path.get(path, []):
@@ -72,5 +72,5 @@ def resolve(
             added.append(
                 replace(d, evidence=(link_ev, target_ev), scope=ref.scope, is_clue=not ref.states)
             )
-        resolved.append(ResolvedReference(ref, True, tuple(dict.fromkeys(keys))))
+        resolved.append(ResolvedReference(ref, True, tuple(dict.fromkeys(keys)), path))
     return tuple(added), tuple(resolved)

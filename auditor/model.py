@@ -164,6 +164,8 @@ class ResolvedReference:
     reference: LicenseReference
     resolved: bool
     keys: tuple[str, ...] = ()
+    #: The repo-relative path the link names; None for a page outside the repo.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,13 +190,44 @@ class Finding:
     fix: str | None = None
 
 
+class ObligationKind(str, Enum):
+    """What a license asks of a redistributor; stable ids used in reports and rules."""
+
+    LICENSE_COPY = "license-copy"  # ship a copy of the license
+    COPYRIGHT_NOTICE = "copyright-notice"  # keep copyright and attribution notices
+    NOTICE_FILE = "notice-file"  # carry the upstream NOTICE file (Apache-2.0 4(d))
+    MODIFICATION_NOTICE = "modification-notice"  # state changes prominently
+    USE_RESTRICTIONS = "use-restrictions"  # carry use-based restrictions into derivatives
+    ATTRIBUTION = "attribution"  # a required attribution text ("Built with Llama")
+    NAMING = "naming"  # derivative names must begin with ...
+    COMMERCIAL = "commercial"  # limits on commercial use, with their figures
+    ACCEPTABLE_USE_POLICY = "acceptable-use-policy"  # a policy to pass on
+    SHARE_ALIKE = "share-alike"  # derivatives under the same license
+    REVIEW = "review"  # obligations not catalogued: a person must read the license
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One thing a concluded license asks, with the license's own words where known."""
+
+    license: str
+    kind: ObligationKind
+    summary: str
+    #: The figure or text the obligation carries ("700 million monthly active users").
+    value: str = ""
+    quote: str = ""
+
+
 @dataclass(frozen=True)
 class Component:
     """A part of the repo that a license covers: its code, a model, a data set.
 
     ``declared`` holds what the repo says (each with its evidence);
-    ``concluded`` is the auditor's answer as a license key (an expression of
-    keys once components combine licenses), or None when it cannot conclude.
+    ``concluded`` is the auditor's answer as a license expression of keys
+    (``mit``, ``apache-2.0 AND mit``), or None when it cannot conclude.
+    ``basis`` holds the detections the conclusion rests on and ``reason``
+    the precedence rule that chose them (docs/identification.md);
+    ``disagreeing`` the declared licenses that say otherwise.
     """
 
     name: str
@@ -202,6 +235,72 @@ class Component:
     files: tuple[str, ...]
     declared: tuple[LicenseDetection, ...] = ()
     concluded: str | None = None
+    #: The folder a model component lives in ("" for the repo root).
+    path: str = ""
+    basis: tuple[LicenseDetection, ...] = ()
+    reason: str = ""
+    disagreeing: tuple[LicenseDetection, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """The model a derivative was made from, as the repo names it.
+
+    ``license`` is the base model's license key when something in reach says
+    it (the card, a license file of the base shipped here, ``--upstream``),
+    with ``license_source`` naming which.
+    """
+
+    name: str
+    relation: str  # finetune, quantized, merge, adapter, or "" when not stated
+    evidence: tuple[Evidence, ...]
+    license: str | None = None
+    license_source: str = ""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A file that differs from the upstream copy: ``modified``, ``added`` or ``removed``."""
+
+    path: str
+    change: str
+    kind: FileKind
+    #: Where the derivative says this file was changed (a header in the file, a
+    #: NOTICE/CHANGELOG/README line naming it, or a card stating the weights were
+    #: fine-tuned/quantized/merged); None when nothing says so.
+    statement: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class DroppedNotice:
+    """A notice the upstream carries that the derivative does not."""
+
+    #: ``notice-file``, ``license-file`` or ``copyright``.
+    what: str
+    path: str  # where the upstream has it
+    text: str  # the copyright line, or the file name
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What ``--upstream`` found comparing this repo with the repo it derives from."""
+
+    target: str
+    revision: str | None
+    changes: tuple[FileChange, ...]
+    dropped: tuple[DroppedNotice, ...]
+    #: The upstream's concluded license per component (``model`` -> ``llama-3.1-license-2024``).
+    licenses: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Openness:
+    """One-line openness verdict in the spirit of the OSI OSAID and the Model Openness Framework."""
+
+    verdict: str
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -224,6 +323,11 @@ class AuditResult:
     facts: tuple[Fact, ...] = field(default=())
     #: Links to license files or pages; ``resolved`` False when the target is not there.
     references: tuple[ResolvedReference, ...] = field(default=())
+    base_models: tuple[BaseModel, ...] = field(default=())
+    upstream: Upstream | None = None
+    openness: Openness | None = None
+    #: Findings a baseline file accepted: kept for the record, never counted for --fail-on.
+    accepted: tuple[Finding, ...] = field(default=())
 
     def worst_severity(self) -> Severity | None:
         if not self.findings:

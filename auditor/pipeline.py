@@ -1,6 +1,8 @@
 """The one place that knows the stage order.
 
-source -> inventory -> detect -> (--deep) -> links -> components -> checks -> result.
+source -> inventory (minus policy ignores) -> detect -> (--deep) -> links ->
+base models -> (--upstream) -> components and obligations -> openness ->
+checks -> policy (severities, allow/deny, baseline) -> result.
 The CLI, pre-commit checks, diffs and registry scans all call ``run_audit``.
 """
 
@@ -8,14 +10,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from auditor import __version__
 from auditor.checks import CHECKS
-from auditor.components import build_components
+from auditor.components import build_components, is_model_license
 from auditor.detectors import DETECTORS, UNKNOWN_KEY, Detected, Detector, detection
 from auditor.links import resolve
 from auditor.model import (
     AuditResult,
+    BaseModel,
+    Component,
     Evidence,
     Fact,
     FileKind,
@@ -26,10 +31,14 @@ from auditor.model import (
     Method,
     Skipped,
     Tool,
+    Upstream,
 )
 from auditor.signatures import catalog
 from auditor.sources import Source, open_source, os_reason
 from auditor.textio import NotTextError
+
+if TYPE_CHECKING:
+    from auditor.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +55,18 @@ class Options:
     checks: tuple[str, ...] | None = None
     #: Ask ScanCode's matcher about license text the fast matcher left unknown.
     deep: bool = False
+    #: A local copy of the repo this one derives from, compared by sha256.
+    upstream: str | None = None
+    #: Allowed and denied licenses, severities, ignores and baseline (auditor.policy).
+    policy: Policy | None = None
 
 
-def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> Detected:
-    """Read each file at most once, as text, and hand it to the detectors that apply."""
+def _detect(
+    source: Source, inventory: Inventory, detectors: list[Detector], texts: dict[str, str]
+) -> Detected:
+    """Read each file at most once, as text, and hand it to the detectors that apply.
+
+    License, notice and README texts are kept in ``texts`` for the checks."""
     unreadable = {s.path for s in inventory.skipped}
     detections: list[LicenseDetection] = []
     facts: list[Fact] = []
@@ -76,6 +93,8 @@ def _detect(source: Source, inventory: Inventory, detectors: list[Detector]) -> 
             except OSError as exc:
                 problems.append(Skipped(entry.path, f"cannot read: {os_reason(exc)}"))
                 continue
+        if must_read:
+            texts[entry.path] = text
         for det in applicable:
             found = det.detect(entry, text[: det.text_limit] if det.text_limit else text)
             detections.extend(found.detections)
@@ -134,19 +153,90 @@ def _severity_order(f: Finding) -> tuple[int, str, str, str]:
     return (-f.severity.rank, f.rule, f.path or "", f.message)
 
 
+def _base_licenses(
+    bases: tuple[BaseModel, ...],
+    components: tuple[Component, ...],
+    detections: tuple[LicenseDetection, ...],
+    upstream: Upstream | None,
+) -> tuple[BaseModel, ...]:
+    """Fill each base model's license from what is in reach, strongest first: the
+    upstream's concluded model license, a model license text shipped here (the base's
+    LICENSE carried along), the card's license field when it names a model license."""
+    if not bases:
+        return bases
+    found: tuple[str | None, str] = (None, "")
+    ups = dict(upstream.licenses) if upstream else {}
+    shipped = sorted(
+        {
+            d.key
+            for d in detections
+            if d.evidence[-1].method is Method.LICENSE_TEXT
+            and not d.is_clue
+            and is_model_license(d.key)
+        }
+    )
+    card = sorted(
+        {
+            d.key
+            for c in components
+            for d in c.declared
+            if d.evidence[0].method is Method.CARD_METADATA
+            and not d.is_clue
+            and is_model_license(d.key)
+        }
+    )
+    if ups.get("model"):
+        found = (ups["model"], f"--upstream {upstream.target if upstream else ''}".strip())
+    elif len(shipped) == 1:
+        path = next(
+            d.evidence[-1].path
+            for d in detections
+            if d.key == shipped[0] and d.evidence[-1].method is Method.LICENSE_TEXT
+        )
+        found = (shipped[0], f"license file {path}")
+    elif len(card) == 1:
+        found = (card[0], "the model card's license field")
+    if found[0] is None or " " in found[0]:
+        return bases  # an expression or nothing: no single license to apply
+    return tuple(replace(b, license=found[0], license_source=found[1]) for b in bases)
+
+
 def run_audit(target: str | Source, options: Options | None = None) -> AuditResult:
+    from auditor.derivation import base_models, own_names
+    from auditor.openness import assess
+
     options = options or Options()
     catalog()  # unreadable signatures fail every audit, not only those that name a license
     source = open_source(target) if isinstance(target, str) else target
     log.debug("inventory of %s", source.target)
     inventory = source.inventory()
+    if options.policy is not None:
+        inventory = options.policy.filter(inventory)
     names = options.detectors or tuple(DETECTORS.names())
-    detected = _detect(source, inventory, [DETECTORS.get(n)() for n in names])
+    texts: dict[str, str] = {}
+    detected = _detect(source, inventory, [DETECTORS.get(n)() for n in names], texts)
     if options.deep:
         detected = _deepen(source, detected)
     linked, references = resolve(inventory, detected.detections, detected.references)
     detections = detected.detections + linked
+    upstream = None
+    if options.upstream is not None:
+        from auditor.upstream import compare
+
+        upstream = compare(source, inventory, options.upstream)
+        if options.policy is not None:
+            policy = options.policy  # ignored paths are no more "removed" than they are here
+            upstream = replace(
+                upstream, changes=tuple(c for c in upstream.changes if not policy.ignores(c.path))
+            )
     components = build_components(inventory, detections)
+    root_name = source.target.rstrip("/").rsplit("/", 1)[-1]
+    bases = _base_licenses(
+        base_models(detected.facts, own_names(root_name, detected.facts)),
+        components,
+        detections,
+        upstream,
+    )
     skipped = tuple(
         sorted(set(inventory.skipped) | set(detected.problems), key=lambda s: (s.path, s.reason))
     )
@@ -160,8 +250,14 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         skipped=skipped,
         facts=detected.facts,
         references=references,
+        base_models=bases,
+        upstream=upstream,
     )
+    result = replace(result, openness=assess(result))
     findings: list[Finding] = []
-    for name in options.checks or tuple(CHECKS.names()):
-        findings.extend(CHECKS.get(name)().run(result))
-    return replace(result, findings=tuple(sorted(findings, key=_severity_order)))
+    for name in options.checks if options.checks is not None else tuple(CHECKS.names()):
+        findings.extend(CHECKS.get(name)().run(result, texts))
+    result = replace(result, findings=tuple(sorted(findings, key=_severity_order)))
+    if options.policy is not None:
+        result = options.policy.apply(result)
+    return result

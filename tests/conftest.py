@@ -15,7 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
-from generate import make_pdf  # noqa: E402,F401  (re-exported for tests)
+from generate import LICENSE_TEXTS, make_pdf, materialize  # noqa: E402,F401
+
+#: The bundled example with its license texts (built once per test session).
+EXAMPLE = ROOT / "build" / "example-model"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _example() -> None:
+    materialize("example-model", EXAMPLE)
 
 
 @pytest.fixture
@@ -24,6 +32,8 @@ def fixture_copy(tmp_path: Path) -> Callable[[str], Path]:
 
     def copy(name: str) -> Path:
         dest = tmp_path / name
+        if name in LICENSE_TEXTS:
+            return materialize(name, dest)
         shutil.copytree(FIXTURES / name, dest, symlinks=True)
         return dest
 

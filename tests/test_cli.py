@@ -8,29 +8,39 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, run_cli, scan_json
+from conftest import EXAMPLE, FIXTURES, run_cli, scan_json
 
 from auditor.cli import cli
 from auditor.formats import FORMATS
 
 
 def test_text_report_of_the_example() -> None:
-    proc = run_cli("scan", str(FIXTURES / "example-model"))
+    proc = run_cli("scan", str(EXAMPLE))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "code   mit" in out
-    assert "model  apache-2.0" in out
+    assert "code       MIT License (mit)" in out
+    assert "model      Apache License 2.0 (apache-2.0)" in out
+    assert "from LICENSE-MODEL:1 — a statement that names what it covers" in out
+    assert "openness: open-weights" in out
+    assert "model      apache-2.0: state prominently which files you changed" in out
     assert "README.md:2 (card-metadata)" in out
     assert "train.py:1 (spdx-tag)" in out
     assert "Findings (0)" in out
 
 
 def test_json_report_of_the_example() -> None:
-    report = scan_json(FIXTURES / "example-model")
+    report = scan_json(EXAMPLE)
     comps = {c["kind"]: c for c in report["components"]}
     assert comps["code"]["concluded"] == "mit"
     assert comps["model"]["concluded"] == "apache-2.0"
-    lic = comps["model"]["licenses"][0]
+    assert comps["model"]["reason"] == "a statement that names what it covers"
+    assert [b["evidence"][0]["path"] for b in comps["model"]["basis"]] == ["LICENSE-MODEL"]
+    assert comps["model"]["disagreeing"] == []
+    kinds = {o["kind"] for o in comps["model"]["obligations"]}
+    assert {"license-copy", "notice-file", "modification-notice"} <= kinds
+    (lic,) = [
+        x for x in comps["model"]["licenses"] if x["evidence"][0]["method"] == "card-metadata"
+    ]
     assert (lic["key"], lic["spdx_id"], lic["name"]) == (
         "apache-2.0",
         "Apache-2.0",
@@ -65,6 +75,8 @@ def test_json_is_byte_stable() -> None:
 def test_exit_1_on_findings_and_fail_on(fixture_copy) -> None:  # type: ignore[no-untyped-def]
     repo = fixture_copy("example-model")
     (repo / "README.md").write_text("# no front matter, so no model license\n")
+    (repo / "LICENSE-MODEL").unlink()
+    (repo / "LICENSE").rename(repo / "LICENSE-CODE")  # a lone LICENSE would cover the model too
     proc = run_cli("scan", str(repo))
     assert proc.returncode == 1
     assert "E license-missing [model]" in proc.stdout
@@ -84,15 +96,15 @@ def test_exit_1_on_findings_and_fail_on(fixture_copy) -> None:  # type: ignore[n
             "auditor: error: no such file or directory: /nonexistent/model",
         ),
         (
-            ["scan", str(FIXTURES / "example-model" / "README.md")],
+            ["scan", str(EXAMPLE / "README.md")],
             "auditor: error: not a directory:",
         ),
         (
-            ["scan", str(FIXTURES / "example-model"), "--format", "nope"],
+            ["scan", str(EXAMPLE), "--format", "nope"],
             "auditor: error: unknown format 'nope'",
         ),
         (
-            ["scan", str(FIXTURES / "example-model"), "-o", "/nonexistent/dir/r.json"],
+            ["scan", str(EXAMPLE), "-o", "/nonexistent/dir/r.json"],
             "auditor: error: cannot write /nonexistent/dir/r.json: no such directory",
         ),
     ],
@@ -127,15 +139,13 @@ def test_parser_errors_are_one_line_too(args: list[str], message: str) -> None:
 
 
 def test_unwritable_output_dir_is_usage_error(tmp_path: Path) -> None:
-    from conftest import ROOT
-
     if os.geteuid() == 0:
         target = Path("/proc/auditor-report.json")  # root may write anywhere but /proc
     else:
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o555)
         target = ro / "r.json"
-    proc = run_cli("scan", str(ROOT / "fixtures" / "example-model"), "-o", str(target))
+    proc = run_cli("scan", str(EXAMPLE), "-o", str(target))
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"auditor: error: cannot write {target}:")
     assert proc.stderr.count("\n") == 1
@@ -167,7 +177,7 @@ def test_unlistable_root_exits_3(tmp_path: Path) -> None:
 
 def test_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "report.json"
-    proc = run_cli("scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(out))
+    proc = run_cli("scan", str(EXAMPLE), "--format", "json", "-o", str(out))
     assert proc.returncode == 0 and proc.stdout == ""
     first = out.read_bytes()
     assert json.loads(first)["report_version"].startswith("1.")
@@ -179,9 +189,7 @@ def test_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         raise KeyboardInterrupt
 
     monkeypatch.setattr(fmt, "render", boom)
-    result = CliRunner().invoke(
-        cli, ["scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(out)]
-    )
+    result = CliRunner().invoke(cli, ["scan", str(EXAMPLE), "--format", "json", "-o", str(out)])
     assert result.exit_code != 0
     assert out.read_bytes() == first
     assert os.listdir(tmp_path) == ["report.json"]
@@ -199,7 +207,7 @@ def test_write_failure_midway_keeps_old_report(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cli_mod.os, "fsync", failing_fsync)
-    result = CliRunner().invoke(cli, ["scan", str(FIXTURES / "example-model"), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["scan", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 3
     assert "No space left on device" in result.output
     assert out.read_text() == "old report\n"
@@ -259,14 +267,14 @@ def test_bad_input_texts_are_read_in_their_encodings() -> None:
 
 def test_verbose_flag_logs(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("# SPDX-License-Identifier: MIT\n")
-    proc = run_cli("-vv", "scan", str(tmp_path))
+    proc = run_cli("-vv", "scan", str(tmp_path), "--fail-on", "never")
     assert proc.returncode == 0
     assert "auditor: DEBUG: inventory of" in proc.stderr
 
 
 def test_output_to_a_device_is_written_not_replaced(tmp_path: Path) -> None:
     before = os.stat(os.devnull)
-    proc = run_cli("scan", str(FIXTURES / "example-model"), "-o", os.devnull)
+    proc = run_cli("scan", str(EXAMPLE), "-o", os.devnull)
     assert proc.returncode == 0, proc.stderr
     after = os.stat(os.devnull)
     import stat as st
@@ -282,7 +290,7 @@ def test_output_through_a_fifo(tmp_path: Path) -> None:
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
     reader.start()
-    proc = run_cli("scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(fifo))
+    proc = run_cli("scan", str(EXAMPLE), "--format", "json", "-o", str(fifo))
     reader.join(timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(got[0])["report_version"].startswith("1.")
@@ -295,10 +303,5 @@ def test_output_symlink_keeps_pointing_at_its_target(tmp_path: Path) -> None:
     target.write_text("old\n")
     link = tmp_path / "latest.json"
     link.symlink_to(target)
-    assert (
-        run_cli(
-            "scan", str(FIXTURES / "example-model"), "--format", "json", "-o", str(link)
-        ).returncode
-        == 0
-    )
+    assert run_cli("scan", str(EXAMPLE), "--format", "json", "-o", str(link)).returncode == 0
     assert link.is_symlink() and json.loads(target.read_text())["report_version"].startswith("1.")

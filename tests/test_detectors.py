@@ -141,7 +141,10 @@ def test_unknown_part_blocks_a_conclusion(tmp_path) -> None:  # type: ignore[no-
     (tmp_path / "a.py").write_text("# SPDX-License-Identifier: MIT\n")
     (tmp_path / "b.py").write_text("# SPDX-License-Identifier: Apache-2.0\n")
     (comp,) = run_audit(str(tmp_path)).components
-    assert comp.concluded is None  # two licenses, and nothing yet says how they combine
+    assert comp.concluded == "apache-2.0 AND mit"  # each tag covers its own file
+    (tmp_path / "b.py").write_text("# SPDX-License-Identifier: MIT OR Apache-2.0\n")
+    (comp,) = run_audit(str(tmp_path)).components
+    assert comp.concluded is None  # a choice in one tag: a person decides
     (tmp_path / "b.py").write_text("# SPDX-License-Identifier: MIT\n")
     (comp,) = run_audit(str(tmp_path)).components
     assert comp.concluded == "mit"

@@ -22,6 +22,7 @@ from auditor.pipeline import run_audit
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
+EXAMPLE = ROOT / "build" / "example-model"  # materialized by conftest
 SCHEMA_FILE = ROOT / "docs" / "report.schema.json"
 
 # Fixture repos are the directories under fixtures/ (not caches such as __pycache__).
@@ -80,7 +81,7 @@ def test_summary_counts_match_lists(repo: Path) -> None:
 
 
 def test_cli_report_is_valid() -> None:
-    repo = FIXTURES / "example-model"
+    repo = EXAMPLE
     proc = subprocess.run(
         [sys.executable, "-m", "auditor", "scan", str(repo), "--format", "json"],
         capture_output=True,
@@ -110,7 +111,7 @@ FINDING: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def base_report() -> dict[str, Any]:
     """A real report with one finding added, so mutations have something to break."""
-    report = render(FIXTURES / "example-model")
+    report = render(EXAMPLE)
     report["findings"].append(copy.deepcopy(FINDING))
     assert errors(report) == []
     return report

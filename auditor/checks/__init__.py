@@ -8,21 +8,71 @@ import line at the bottom of this file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from auditor.model import AuditResult, Finding
+from auditor.model import AuditResult, Evidence, Finding, Severity
 from auditor.registry import Registry
+
+#: Every rule id with its default severity (docs/rules.md). A policy file may change
+#: a severity or turn a rule off; these defaults are what a careful reviewer would
+#: choose: breaking what a license requires is an error.
+RULES: dict[str, Severity] = {
+    "license-missing": Severity.ERROR,
+    "license-text-missing": Severity.ERROR,
+    "license-reference-broken": Severity.WARNING,
+    "license-mismatch": Severity.WARNING,
+    "license-text-modified": Severity.WARNING,
+    "unknown-license": Severity.WARNING,
+    "notice-missing": Severity.ERROR,
+    "use-restrictions-dropped": Severity.ERROR,
+    "modification-unmarked": Severity.ERROR,
+    "commercial-restriction": Severity.NOTE,
+    "license-denied": Severity.ERROR,
+    "license-not-allowed": Severity.ERROR,
+}
 
 
 class Check(ABC):
+    """``texts`` holds the repo's license, notice and README texts the pipeline read
+    (path -> text), so that checks never read the repo themselves."""
+
     @abstractmethod
-    def run(self, result: AuditResult) -> Iterable[Finding]: ...
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]: ...
+
+
+def finding(
+    rule: str,
+    message: str,
+    *,
+    path: str | None = None,
+    component: str | None = None,
+    evidence: tuple[Evidence, ...] = (),
+    fix: str | None = None,
+) -> Finding:
+    """A finding of ``rule`` at its default severity (a policy may change it later)."""
+    return Finding(rule, RULES[rule], message, path, component, evidence, fix)
 
 
 CHECKS: Registry[Check] = Registry("check")
 
+
+def label(key: str) -> str:
+    """``Apache License 2.0 (apache-2.0)``: people read names, tools read keys."""
+    from auditor.signatures import catalog
+
+    cat = catalog()
+    return f"{cat.get(key).name} ({key})" if key in cat else key
+
+
 from auditor.checks import (  # noqa: E402,F401
+    commercial_restriction,
+    license_mismatch,
     license_missing,
+    license_reference_broken,
+    license_text_missing,
     license_text_modified,
+    modification_unmarked,
+    notice_missing,
     unknown_license,
+    use_restrictions_dropped,
 )

@@ -6,7 +6,7 @@ without any license.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check
 from auditor.model import AuditResult, ComponentKind, Finding, Severity
@@ -21,7 +21,7 @@ FIX = {
 
 @CHECKS.register("license-missing")
 class LicenseMissing(Check):
-    def run(self, result: AuditResult) -> Iterable[Finding]:
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for comp in result.components:
             if any(not d.is_clue for d in comp.declared):
                 continue

@@ -6,7 +6,7 @@ must read; the finding quotes the lines that differ from the reference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check
 from auditor.model import AuditResult, Finding, Method, Severity
@@ -16,7 +16,7 @@ MAX_QUOTED = 5
 
 @CHECKS.register("license-text-modified")
 class LicenseTextModified(Check):
-    def run(self, result: AuditResult) -> Iterable[Finding]:
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for det in result.detections:
             # Links to the modified text carry the flag too; the text itself is the finding.
             if not det.modified or det.evidence[0].method is not Method.LICENSE_TEXT:

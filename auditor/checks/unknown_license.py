@@ -6,7 +6,7 @@ before anyone relies on the report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check
 from auditor.detectors import UNKNOWN_KEY
@@ -15,7 +15,7 @@ from auditor.model import AuditResult, Finding, Severity
 
 @CHECKS.register("unknown-license")
 class UnknownLicense(Check):
-    def run(self, result: AuditResult) -> Iterable[Finding]:
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for det in result.detections:
             if det.key != UNKNOWN_KEY:
                 continue

@@ -89,6 +89,7 @@ __all__ = ["DETECTORS", "Detected", "Detector", "Method", "detection", "line_of"
 from auditor.detectors import (  # noqa: E402,F401
     card_metadata,
     license_text,
+    lineage,
     package_metadata,
     readme_statement,
     spdx_tag,

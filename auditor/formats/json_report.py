@@ -10,9 +10,20 @@ import json
 from typing import Any
 
 from auditor.formats import FORMATS, Format
-from auditor.model import AuditResult, Evidence, Fact, Finding, LicenseDetection, Severity
+from auditor.model import (
+    AuditResult,
+    BaseModel,
+    Component,
+    Evidence,
+    Fact,
+    Finding,
+    LicenseDetection,
+    Obligation,
+    Severity,
+    Upstream,
+)
 
-REPORT_VERSION = "1.1"
+REPORT_VERSION = "1.2"
 
 
 def evidence_dict(ev: Evidence) -> dict[str, Any]:
@@ -52,6 +63,64 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def obligation_dict(o: Obligation) -> dict[str, Any]:
+    return {
+        "license": o.license,
+        "kind": o.kind.value,
+        "summary": o.summary,
+        "value": o.value,
+        "quote": o.quote,
+    }
+
+
+def component_dict(c: Component) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "kind": c.kind.value,
+        "path": c.path,
+        "concluded": c.concluded,
+        "reason": c.reason,
+        "basis": [license_dict(d) for d in c.basis],
+        "disagreeing": [license_dict(d) for d in c.disagreeing],
+        "licenses": [license_dict(d) for d in c.declared],
+        "obligations": [obligation_dict(o) for o in c.obligations],
+        "files": list(c.files),
+    }
+
+
+def base_model_dict(b: BaseModel) -> dict[str, Any]:
+    return {
+        "name": b.name,
+        "relation": b.relation,
+        "license": b.license,
+        "license_source": b.license_source,
+        "evidence": [evidence_dict(e) for e in b.evidence],
+    }
+
+
+def upstream_dict(u: Upstream | None) -> dict[str, Any] | None:
+    if u is None:
+        return None
+    return {
+        "target": u.target,
+        "revision": u.revision,
+        "licenses": dict(u.licenses),
+        "changes": [
+            {
+                "path": c.path,
+                "change": c.change,
+                "kind": c.kind.value,
+                "statement": evidence_dict(c.statement) if c.statement else None,
+            }
+            for c in u.changes
+        ],
+        "dropped": [
+            {"what": d.what, "path": d.path, "text": d.text, "evidence": evidence_dict(d.evidence)}
+            for d in u.dropped
+        ],
+    }
+
+
 def fact_dict(f: Fact) -> dict[str, Any]:
     return {"name": f.name, "value": f.value, "evidence": evidence_dict(f.evidence)}
 
@@ -71,18 +140,18 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
             "skipped": len(result.skipped),
             "components": len(result.components),
             "findings": counts,
+            "accepted": len(result.accepted),
         },
-        "components": [
-            {
-                "name": c.name,
-                "kind": c.kind.value,
-                "concluded": c.concluded,
-                "licenses": [license_dict(d) for d in c.declared],
-                "files": list(c.files),
-            }
-            for c in result.components
-        ],
+        "components": [component_dict(c) for c in result.components],
+        "openness": (
+            {"verdict": result.openness.verdict, "reasons": list(result.openness.reasons)}
+            if result.openness
+            else None
+        ),
+        "base_models": [base_model_dict(b) for b in result.base_models],
+        "upstream": upstream_dict(result.upstream),
         "findings": [finding_dict(f) for f in result.findings],
+        "accepted": [finding_dict(f) for f in result.accepted],
         "licenses": [license_dict(d) for d in result.detections],
         "facts": [fact_dict(f) for f in result.facts],
         "references": [
@@ -92,6 +161,7 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
                 "scope": r.reference.scope.value,
                 "states": r.reference.states,
                 "resolved": r.resolved,
+                "path": r.path,
                 "keys": list(r.keys),
                 "evidence": evidence_dict(r.reference.evidence),
             }

@@ -1,0 +1,45 @@
+"""``license-mismatch``: the repo's own sources disagree about a component's license.
+
+Card ``license`` vs shipped text vs README statement vs GGUF metadata. A
+warning: the precedence in docs/identification.md still picks an answer when
+one source outranks the other, but people and tools reading the other source
+are misled, and a tie leaves the component unconcluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from auditor.checks import CHECKS, Check, finding, label
+from auditor.model import AuditResult, Evidence, Finding
+
+
+def _said(d_key: str, ev: Evidence) -> str:
+    return f"{ev.path}:{ev.start_line} ({ev.method.value}) says {label(d_key)}"
+
+
+@CHECKS.register("license-mismatch")
+class LicenseMismatch(Check):
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
+        for comp in result.components:
+            if not comp.disagreeing:
+                continue
+            others = "; ".join(_said(d.key, d.evidence[0]) for d in comp.disagreeing)
+            if comp.concluded:
+                basis = "; ".join(dict.fromkeys(_said(d.key, d.evidence[0]) for d in comp.basis))
+                message = (
+                    f"{comp.kind.value} license sources disagree: concluded {comp.concluded} "
+                    f"from {basis}; but {others}"
+                )
+            else:
+                message = f"{comp.kind.value} license sources disagree: {others}"
+            evidence = tuple(dict.fromkeys(d.evidence[0] for d in comp.basis + comp.disagreeing))
+            yield finding(
+                "license-mismatch",
+                message,
+                path=comp.disagreeing[0].evidence[0].path,
+                component=comp.name,
+                evidence=evidence,
+                fix="make the card's license field, the shipped license files and the README "
+                "say the same thing (name the code and the weights license apart if they differ)",
+            )

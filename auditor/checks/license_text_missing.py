@@ -1,0 +1,62 @@
+"""``license-text-missing``: a license is declared (card, README, badge, tag), its text not shipped.
+
+An error when the license asks for a copy to go with every copy of the work
+(most do), and for licenses whose obligations are not catalogued; licenses
+known not to ask (public-domain dedications) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from auditor.checks import CHECKS, Check, finding, label
+from auditor.detectors import UNKNOWN_KEY
+from auditor.model import AuditResult, Evidence, Finding, Method, ObligationKind
+from auditor.obligations import obligations_for
+from auditor.signatures import is_policy
+
+DECLARING = {
+    Method.CARD_METADATA,
+    Method.README_STATEMENT,
+    Method.LINK,
+    Method.SPDX_TAG,
+    Method.PACKAGE_METADATA,
+    Method.WEIGHTS_METADATA,
+}
+ASKING = {ObligationKind.LICENSE_COPY, ObligationKind.REVIEW}
+
+
+@CHECKS.register("license-text-missing")
+class LicenseTextMissing(Check):
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
+        shipped = {
+            d.key
+            for d in result.detections
+            if d.evidence[-1].method is Method.LICENSE_TEXT and not d.is_clue
+        }
+        declared: dict[str, list[str]] = {}
+        evidence: dict[str, list[Evidence]] = {}
+        for comp in result.components:
+            for d in comp.declared:
+                if d.is_clue or d.key == UNKNOWN_KEY or is_policy(d.key) or d.key in shipped:
+                    continue
+                if d.evidence[0].method not in DECLARING:
+                    continue
+                declared.setdefault(d.key, [])
+                if comp.name not in declared[d.key]:
+                    declared[d.key].append(comp.name)
+                evidence.setdefault(d.key, []).append(d.evidence[0])
+        for key, comps in sorted(declared.items()):
+            if not any(o.kind in ASKING for o in obligations_for(key)):
+                continue
+            evs = tuple(dict.fromkeys(evidence[key]))
+            where = ", ".join(sorted({f"{e.path}:{e.start_line}" for e in evs}))
+            yield finding(
+                "license-text-missing",
+                f"{label(key)} is declared ({where}) but its text is not in the repo",
+                path=evs[0].path,
+                component=comps[0] if len(comps) == 1 else None,
+                evidence=evs,
+                fix=f"add the full {label(key)} text as LICENSE"
+                + (" (or LICENSE-MODEL for the weights)" if "model" in comps else ""),
+            )

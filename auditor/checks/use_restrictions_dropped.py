@@ -1,0 +1,54 @@
+"""``use-restrictions-dropped``: a derivative of a model whose license makes its use-based
+restrictions travel (OpenRAIL family, DeepSeek) is published under terms without them.
+
+An error: those licenses require the restrictions to be an enforceable part
+of any license a derivative is distributed under.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from auditor.checks import CHECKS, Check, finding, label
+from auditor.detectors import UNKNOWN_KEY
+from auditor.model import AuditResult, ComponentKind, Finding, ObligationKind
+from auditor.obligations import license_keys, requires
+from auditor.signatures import is_policy
+
+
+@CHECKS.register("use-restrictions-dropped")
+class UseRestrictionsDropped(Check):
+    def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
+        for base in result.base_models:
+            if base.license is None:
+                continue
+            carried = requires(base.license, ObligationKind.USE_RESTRICTIONS)
+            if carried is None:
+                continue
+            for comp in result.components:
+                if comp.kind is not ComponentKind.MODEL:
+                    continue
+                keys = license_keys(comp.concluded) or sorted(
+                    {
+                        d.key
+                        for d in comp.declared
+                        if not d.is_clue and d.key != UNKNOWN_KEY and not is_policy(d.key)
+                    }
+                )
+                if not keys:
+                    continue  # no license at all: license-missing says so
+                if any(requires(k, ObligationKind.USE_RESTRICTIONS) for k in keys):
+                    continue
+                said = comp.basis or comp.declared
+                yield finding(
+                    "use-restrictions-dropped",
+                    f"derivative of {base.name} ({label(base.license)}, from "
+                    f"{base.license_source}) is published under {' AND '.join(keys)}, "
+                    f"which carries no use-based restrictions; the base license says: "
+                    f'"{carried.quote}"',
+                    path=said[0].evidence[0].path if said else None,
+                    component=comp.name,
+                    evidence=tuple(dict.fromkeys(d.evidence[0] for d in said)) + base.evidence,
+                    fix=f"license the derivative under {label(base.license)} (or terms that "
+                    "include its use-based restrictions) and ship that text",
+                )
