@@ -29,14 +29,17 @@ LIMITED = {
     "application-required": "commercial use requires applying to or registering with the licensor",
 }
 
-_SPLIT = re.compile(r"\s+(?:AND|OR|WITH)\s+|[()]")
-
 
 def license_keys(expression: str | None) -> list[str]:
-    """The keys of a concluded expression (``apache-2.0 AND mit``), in order, once each."""
-    if not expression:
-        return []
-    return list(dict.fromkeys(k.strip() for k in _SPLIT.split(expression) if k.strip()))
+    """The license keys of ``apache-2.0 AND (mit OR bsd-new)``, in order, without repeats;
+    an exception after ``WITH`` is not a license and is left out."""
+    keys: list[str] = []
+    flat = (expression or "").replace("(", " ").replace(")", " ")
+    for term in re.split(r"\s+(?:AND|OR)\s+", flat, flags=re.IGNORECASE):
+        key = re.split(r"\s+WITH\s+", term.strip(), flags=re.IGNORECASE)[0].strip()
+        if key and key not in keys:
+            keys.append(key)
+    return keys
 
 
 @cache

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from auditor.checks import RULES
+from auditor.atomic import write_atomic
+from auditor.checks import RULES, label
 from auditor.errors import UsageError
 from auditor.model import (
     AuditResult,
@@ -33,6 +32,7 @@ from auditor.model import (
     LicenseDetection,
     Severity,
 )
+from auditor.obligations import license_keys
 from auditor.signatures import catalog
 
 if sys.version_info >= (3, 11):
@@ -92,32 +92,10 @@ def baseline_bytes(result: AuditResult) -> tuple[bytes, int]:
     return text.encode("utf-8"), len(entries)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, then a rename: readers see old or new, never half."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"cannot write {path}: no such directory {directory}")
-    if path.is_dir():
-        raise UsageError(f"cannot write {path}: it is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_baseline(path: Path, result: AuditResult) -> int:
     """Write every finding of ``result`` to the baseline file ``path``; return how many."""
     data, count = baseline_bytes(result)
-    _write_atomic(path, data)
+    write_atomic(path, data)
     return count
 
 
@@ -244,27 +222,6 @@ def _entry_matches(entry: str, key: str) -> bool:
     return entry in {n.lower() for n in (info.family, info.category) if n}
 
 
-def expression_keys(expression: str) -> list[str]:
-    """The license keys of ``apache-2.0 AND (mit OR bsd-new)``, in order, without repeats;
-    an exception after ``WITH`` is not a license and is left out."""
-    keys: list[str] = []
-    flat = expression.replace("(", " ").replace(")", " ")
-    for term in re.split(r"\s+(?:AND|OR)\s+", flat, flags=re.IGNORECASE):
-        key = re.split(r"\s+WITH\s+", term.strip(), flags=re.IGNORECASE)[0].strip()
-        if key and key not in keys:
-            keys.append(key)
-    return keys
-
-
-def _label(key: str) -> str:
-    cat = catalog()
-    if key in cat:
-        spdx = cat.get(key).spdx_id
-        if spdx and spdx.lower() != key:
-            return f"{key} ({spdx})"
-    return key
-
-
 # -- the policy ----------------------------------------------------------------------------
 
 
@@ -354,7 +311,7 @@ class Policy:
 
     def _component_findings(self, comp: Component) -> Iterator[Finding]:
         kind = comp.kind.value
-        concluded = expression_keys(comp.concluded) if comp.concluded else []
+        concluded = license_keys(comp.concluded)
         stated = [d for d in comp.declared if not d.is_clue]
         denied: set[str] = set()
         for key in concluded + [d.key for d in stated]:
@@ -366,8 +323,7 @@ class Policy:
             path, evidence = _where(d for d in stated if d.key == key)
             yield self._finding(
                 "license-denied",
-                f"{kind} component {how} {_label(key)}, which the policy denies "
-                f"({entry!r} in deny)",
+                f"{kind} component {how} {label(key)}, which the policy denies ({entry!r} in deny)",
                 comp,
                 path,
                 evidence,
@@ -393,7 +349,7 @@ class Policy:
             path, evidence = _where(d for d in stated if d.key == key)
             yield self._finding(
                 "license-not-allowed",
-                f"{kind} component is licensed under {_label(key)}, which is not in the "
+                f"{kind} component is licensed under {label(key)}, which is not in the "
                 "policy's allow list",
                 comp,
                 path,

@@ -30,10 +30,10 @@ from auditor.model import (
     Severity,
     Skipped,
 )
+from auditor.obligations import license_keys
 from auditor.pipeline import Options, run_audit
 from auditor.policy import (
     Policy,
-    expression_keys,
     fingerprint,
     load_policy,
     read_baseline,
@@ -312,7 +312,7 @@ def test_deny_by_key_spdx_id_family_and_category(tmp_path: Path, entry: str) -> 
         ("code", Severity.ERROR, "train.py")
     ]
     assert denied[0].message.startswith(
-        "code component is licensed under mit, which the policy denies"
+        "code component is licensed under MIT License (mit), which the policy denies"
     )
     assert denied[0].evidence and denied[0].evidence[0].path == "train.py"
     assert "deny" in (denied[0].fix or "")
@@ -370,7 +370,7 @@ def test_denied_declared_license_that_is_not_concluded(tmp_path: Path) -> None:
     )
     result = policy_from(tmp_path, 'deny = ["Copyleft"]\n').apply(replace(base, components=comps))
     (denied,) = [f for f in result.findings if f.rule == "license-denied"]
-    assert denied.message.startswith("model component declares gpl-3.0 (GPL-3.0-only)")
+    assert denied.message.startswith("model component declares GNU General Public License 3.0 (gpl-3.0)")
     # clues never count: a mere mention of a denied license is not a declaration
     clue = replace(other, is_clue=True)
     comps = tuple(
@@ -381,9 +381,9 @@ def test_denied_declared_license_that_is_not_concluded(tmp_path: Path) -> None:
 
 
 def test_expressions_need_every_key_allowed(tmp_path: Path) -> None:
-    assert expression_keys("apache-2.0 AND mit") == ["apache-2.0", "mit"]
-    assert expression_keys("(apache-2.0 OR mit) AND (bsd-new)") == ["apache-2.0", "mit", "bsd-new"]
-    assert expression_keys("gpl-2.0 WITH classpath-exception-2.0") == ["gpl-2.0"]
+    assert license_keys("apache-2.0 AND mit") == ["apache-2.0", "mit"]
+    assert license_keys("(apache-2.0 OR mit) AND (bsd-new)") == ["apache-2.0", "mit", "bsd-new"]
+    assert license_keys("gpl-2.0 WITH classpath-exception-2.0") == ["gpl-2.0"]
     base = base_audit(make_repo(tmp_path / "repo"))
     comps = tuple(
         replace(c, concluded="(apache-2.0 AND mit)") if c.kind is ComponentKind.MODEL else c
@@ -397,7 +397,7 @@ def test_expressions_need_every_key_allowed(tmp_path: Path) -> None:
         ("license-not-allowed", "model", None),
         ("license-not-allowed", "code", "train.py"),
     ]
-    assert all("licensed under mit, which is not in" in f.message for f in only.findings)
+    assert all("licensed under MIT License (mit), which is not in" in f.message for f in only.findings)
     comps = tuple(
         replace(c, concluded="mit OR gpl-3.0") if c.kind is ComponentKind.MODEL else c
         for c in base.components
@@ -744,5 +744,5 @@ def test_policy_component_kind_names(tmp_path: Path) -> None:
     assert (f.component, f.path, f.evidence) == ("weights", None, ())
     assert (
         f.message
-        == "model component is licensed under mit, which the policy denies ('mit' in deny)"
+        == "model component is licensed under MIT License (mit), which the policy denies ('mit' in deny)"
     )

@@ -34,6 +34,8 @@ from auditor.model import Evidence, Fact, FileEntry, FileKind, Method
 
 PROSE_LIMIT = 64 * 1024  # characters of a README read for lineage statements
 EXCERPT_LIMIT = 200
+SENTENCE_LIMIT = 2000  # characters of one sentence read
+CONTEXT = 300  # characters around a statement that may say it is not about this model
 
 FINETUNE = "finetune"
 QUANTIZED = "quantized"
@@ -495,8 +497,8 @@ def _sentences(text: str) -> list[tuple[int, str]]:
     pos = 0
     for m in [*_SENTENCE_END.finditer(text), None]:
         end = m.start() if m else len(text)
-        if text[pos:end].strip():
-            out.append((pos, text[pos:end]))
+        if text[pos:end].strip():  # a "sentence" longer than prose ever is: a table, a blob
+            out.append((pos, text[pos : min(end, pos + SENTENCE_LIMIT)]))
         pos = m.end() if m else len(text)
     return out
 
@@ -542,6 +544,7 @@ def _about_other(prefix: str) -> bool:
     models fine-tuned from X": the subject (the words before the first "is",
     "was"...) or the words just before the statement name something else.
     """
+    prefix = prefix[-CONTEXT:]
     if _NOT_OURS.search(prefix) or _POINTER.match(prefix):
         return True
     if _OTHER_SUBJECT.search(" ".join(prefix.split()[-3:])):
@@ -560,7 +563,7 @@ def _english(s: str) -> list[_Found]:
             prefix = s[: m.start()]
             if _about_other(prefix):
                 continue
-            if _LATER.search(s, m.end()):
+            if _LATER.search(s, m.end(), m.end() + CONTEXT):
                 continue
             relation = pattern.relation
             if relation == FINETUNE and _ADAPTER_WORDS.search(prefix):
