@@ -370,7 +370,9 @@ def test_denied_declared_license_that_is_not_concluded(tmp_path: Path) -> None:
     )
     result = policy_from(tmp_path, 'deny = ["Copyleft"]\n').apply(replace(base, components=comps))
     (denied,) = [f for f in result.findings if f.rule == "license-denied"]
-    assert denied.message.startswith("model component declares GNU General Public License 3.0 (gpl-3.0)")
+    assert denied.message.startswith(
+        "model component declares GNU General Public License 3.0 (gpl-3.0)"
+    )
     # clues never count: a mere mention of a denied license is not a declaration
     clue = replace(other, is_clue=True)
     comps = tuple(
@@ -397,7 +399,9 @@ def test_expressions_need_every_key_allowed(tmp_path: Path) -> None:
         ("license-not-allowed", "model", None),
         ("license-not-allowed", "code", "train.py"),
     ]
-    assert all("licensed under MIT License (mit), which is not in" in f.message for f in only.findings)
+    assert all(
+        "licensed under MIT License (mit), which is not in" in f.message for f in only.findings
+    )
     comps = tuple(
         replace(c, concluded="mit OR gpl-3.0") if c.kind is ComponentKind.MODEL else c
         for c in base.components
