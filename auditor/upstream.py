@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from auditor.copyright import is_copyright
 from auditor.errors import UsageError
 from auditor.model import (
     DroppedNotice,
@@ -106,20 +107,6 @@ _MODEL_CHANGED = re.compile(
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _CHANGES_NAME = re.compile(r"^(?:changelog|changes|modifications)(?:[-_.].*)?$", re.IGNORECASE)
 
-_COPYRIGHT_WORD = re.compile(r"\bcopyright\b", re.IGNORECASE)
-_C_MARK = re.compile(r"(?<![\w)])\([cC]\)(?=\s*(?:\d{4}|[A-Z\u4e00-\u9fff]))")
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-# "the above copyright notice...": license prose, not a copyright statement.
-_COPYRIGHT_PROSE = re.compile(
-    r"\bcopyright\s+(?:notices?|owners?|holders?|laws?|licen[cs]es?|statements?|protection"
-    r"|and|or|to|in|of|is|the|for|on|under)\b",
-    re.IGNORECASE,
-)
-_PLACEHOLDER = re.compile(
-    r"\[yyyy\]|\[year\]|<year>|\{year\}|\[name of copyright owner\]|<name of author>"
-    r"|<copyright holders?>",
-    re.IGNORECASE,
-)
 _WS = re.compile(r"\s+")
 _COMMENT_LEAD = re.compile(r"^\s*(?:#+|//+|/\*+|\*+/?|--|;+|%+|<!--|\"\"\"|''')\s*")
 _COMMENT_TAIL = re.compile(r"\s*(?:\*/|-->)\s*$")
@@ -175,16 +162,6 @@ def _excerpt(line: str) -> str:
 
 def _method(kind: FileKind) -> Method:
     return Method.README_STATEMENT if kind is FileKind.README else Method.LICENSE_TEXT
-
-
-def _is_copyright(line: str) -> bool:
-    if _PLACEHOLDER.search(line):
-        return False
-    if "©" in line or "版权所有" in line or _C_MARK.search(line):
-        return True
-    if not _COPYRIGHT_WORD.search(line):
-        return False
-    return bool(_YEAR.search(line)) or not _COPYRIGHT_PROSE.search(line)
 
 
 def _names_file(path: str) -> re.Pattern[str]:
@@ -512,7 +489,7 @@ class _Comparison:
             return []
         out: list[DroppedNotice] = []
         for lineno, line in enumerate(theirs, 1):
-            if not _is_copyright(line):
+            if not is_copyright(line):
                 continue
             norm = _norm_line(line)
             if norm and not _contains(text, norm):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check, finding, label
 from auditor.components import KIND_OF_FILE
-from auditor.model import AuditResult, ComponentKind, Finding, Method, ObligationKind
+from auditor.model import AuditResult, ComponentKind, FileKind, Finding, Method, ObligationKind
 from auditor.obligations import license_keys, requires
 
 
@@ -28,8 +28,12 @@ class ModificationUnmarked(Check):
         concluded = {c.kind: license_keys(c.concluded) for c in reversed(result.components)}
         if result.upstream is not None:
             upstream = dict(result.upstream.licenses)
+            # The card that states how the weights were changed is the statement itself.
+            stating = {c.statement.path for c in result.upstream.changes if c.statement}
             for change in result.upstream.changes:
                 if change.change != "modified" or change.statement is not None:
+                    continue
+                if change.kind is FileKind.README and change.path in stating:
                     continue
                 kind = KIND_OF_FILE.get(change.kind, ComponentKind.CODE)
                 keys = concluded.get(kind, []) + license_keys(upstream.get(kind.value))

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check, finding, label
+from auditor.copyright import is_copyright, is_placeholder
 from auditor.model import (
     AuditResult,
     ComponentKind,
@@ -34,12 +35,6 @@ from auditor.signatures import is_policy
 
 #: Licenses whose own text carries the copyright line ("Copyright (c) <year> <holders>").
 COPYRIGHT_IN_TEXT = {"mit", "bsd-new", "bsd-simplified", "isc", "bsd-original", "mit-0"}
-COPYRIGHT = re.compile(r"\bcopyright\b|\(c\)|©|版权所有", re.IGNORECASE)
-PLACEHOLDER = re.compile(
-    r"<\s*(?:year|yyyy|copyright|name|owner|holder|author)[^>]*>|\[\s*(?:yyyy|year|name|fullname)"
-    r"[^\]]*\]|\{\{[^}]*\}\}|\byyyy\b",
-    re.IGNORECASE,
-)
 QUOTED = re.compile(r"[\"“]([^\"”]{12,})[\"”]")
 POLICY_FILE = re.compile(r"use[_\- ]?policy|acceptable[_\- ]?use|prohibited", re.IGNORECASE)
 UNCHECKABLE = ("no fixed wording", "encouraged")
@@ -50,29 +45,17 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[\"“”*_`]", " ", text).split())
 
 
-def _copyright_lines(text: str) -> list[tuple[int, str]]:
-    return [(n, ln) for n, ln in enumerate(text.split("\n"), 1) if COPYRIGHT.search(ln)]
-
-
-def _holder(line: str) -> bool:
-    """A copyright line naming someone: more than the word and the sign."""
-    rest = COPYRIGHT.sub(" ", line)
-    rest = re.sub(r"\ball rights reserved\b|[\d,\-–.;:]+", " ", rest, flags=re.IGNORECASE)
-    return len(re.findall(r"\w+", rest)) >= 1 and not PLACEHOLDER.search(line)
-
-
-def _attribution(value: str) -> tuple[str, list[str]] | None:
-    """(where, alternatives) of a fixed attribution text, or None when the license fixes none."""
-    if any(u in value.lower() for u in UNCHECKABLE) and "notice file" not in value.lower():
+def _attribution(value: str) -> list[str] | None:
+    """The alternatives of a fixed attribution text to display ("Built with Llama"), or None
+    when the license fixes no wording or asks for a Notice-file sentence instead."""
+    low = value.lower()
+    if low.startswith("notice file") or any(u in low for u in UNCHECKABLE):
         return None
-    if value.lower().startswith("notice file"):
-        quoted = QUOTED.findall(value)
-        return ("notice", quoted[:1]) if quoted else None
     quoted = QUOTED.findall(value)
     if quoted:
-        return ("readme", quoted[:1])
+        return quoted[:1]
     if len(value) <= 60 and "(" not in value and "<" not in value:
-        return ("readme", [v.strip() for v in value.split(" / ") if v.strip()])
+        return [v.strip() for v in value.split(" / ") if v.strip()]
     return None
 
 
@@ -99,12 +82,12 @@ class NoticeMissing(Check):
             if ev.path in seen or ev.path not in texts:
                 continue
             seen.add(ev.path)
-            lines = _copyright_lines(texts[ev.path])
-            named = [(n, ln) for n, ln in lines if _holder(ln)]
-            if named:
+            lines = list(enumerate(texts[ev.path].split("\n"), 1))
+            if any(is_copyright(ln) for _, ln in lines):
                 continue
-            if lines:
-                n, ln = lines[0]
+            placeholders = [(n, ln) for n, ln in lines if is_placeholder(ln)]
+            if placeholders:
+                n, ln = placeholders[0]
                 why = f"its copyright line is the template's placeholder: {ln.strip()}"
                 where = Evidence(ev.path, n, n, Method.LICENSE_TEXT, ln.strip())
             else:
@@ -143,7 +126,8 @@ class NoticeMissing(Check):
             }.get(dropped.what, dropped.what)
             yield finding(
                 "notice-missing",
-                f"{what} is not carried: {dropped.path}: {dropped.text}",
+                f"{what} is not carried: {dropped.path}"
+                + (f": {dropped.text}" if dropped.text != dropped.path else ""),
                 path=dropped.path,
                 evidence=(dropped.evidence,),
                 fix="carry the upstream's NOTICE, license files and copyright lines unchanged "
@@ -162,37 +146,64 @@ class NoticeMissing(Check):
             if base.license:
                 keys.setdefault(base.license, f"the license of base model {base.name}")
         for key, why in keys.items():
-            attribution = requires(key, ObligationKind.ATTRIBUTION)
-            if redistribution and attribution is not None:
-                yield from self._attribution(key, why, attribution.value, texts, kinds)
-            naming = requires(key, ObligationKind.NAMING)
-            if redistribution and naming is not None:
-                yield from self._naming(result, key, why, naming.value)
+            if redistribution:
+                yield from self._notice_file(key, why, texts, kinds)
+                attribution = requires(key, ObligationKind.ATTRIBUTION)
+                if attribution is not None:
+                    yield from self._attribution(key, why, attribution.value, texts, kinds)
+                naming = requires(key, ObligationKind.NAMING)
+                if naming is not None:
+                    yield from self._naming(result, key, why, naming.value)
             policy = requires(key, ObligationKind.ACCEPTABLE_USE_POLICY)
             if policy is not None and "inline" not in policy.value:
                 yield from self._policy(result, key, why, policy.value)
 
     @staticmethod
+    def _notice_file(
+        key: str, why: str, texts: Mapping[str, str], kinds: Mapping[str, FileKind]
+    ) -> Iterable[Finding]:
+        """The "X is licensed under ..." sentence that must sit in a Notice file (Llama,
+        Qwen, Gemma, Tongyi Qianwen...). Only NOTICE files count: the license text quotes
+        the sentence itself, so shipping the license never satisfies it."""
+        sentences = []
+        attribution = requires(key, ObligationKind.ATTRIBUTION)
+        if attribution and attribution.value.lower().startswith("notice file"):
+            sentences += QUOTED.findall(attribution.value)[:1]
+        notice = requires(key, ObligationKind.COPYRIGHT_NOTICE)
+        if notice:
+            whole = QUOTED.fullmatch(notice.quote.strip())
+            if whole and re.search(r"licensed under|provided under", whole.group(1)):
+                sentences.append(whole.group(1))
+        if not sentences:
+            return
+        shipped = " ".join(_norm(t) for p, t in texts.items() if kinds.get(p) is FileKind.NOTICE)
+        if any(_norm(s) in shipped for s in sentences):
+            return
+        yield finding(
+            "notice-missing",
+            f'{why} ({label(key)}) requires a NOTICE file with "{sentences[0]}", and the repo '
+            "does not carry one",
+            component="model",
+            fix=f'add a NOTICE file with the line "{sentences[0]}"',
+        )
+
+    @staticmethod
     def _attribution(
         key: str, why: str, value: str, texts: Mapping[str, str], kinds: Mapping[str, FileKind]
     ) -> Iterable[Finding]:
-        wanted = _attribution(value)
-        if wanted is None:
+        alternatives = _attribution(value)
+        if alternatives is None:
             return
-        place, alternatives = wanted
-        where = {FileKind.NOTICE, FileKind.LICENSE} if place == "notice" else {FileKind.README}
-        shipped = " ".join(_norm(t) for p, t in texts.items() if kinds.get(p) in where)
+        shipped = " ".join(_norm(t) for p, t in texts.items() if kinds.get(p) is FileKind.README)
         if any(_norm(a) in shipped for a in alternatives):
             return
         shown = " / ".join(f'"{a}"' for a in alternatives)
         yield finding(
             "notice-missing",
-            f"{why} ({label(key)}) requires the attribution {shown}"
-            + (" in a NOTICE file" if place == "notice" else " in the model card or docs")
-            + ", and the repo does not carry it",
+            f"{why} ({label(key)}) requires the attribution {shown} in the model card or "
+            "docs, and the repo does not carry it",
             component="model",
-            fix=f"add {shown} to "
-            + ("a NOTICE file shipped with the weights" if place == "notice" else "the README"),
+            fix=f"add {shown} to the README",
         )
 
     @staticmethod

@@ -35,6 +35,7 @@ FACT_FIELDS = (
     "datasets",
     "pipeline_tag",
     "library_name",
+    "model_name",
 )
 
 
@@ -115,6 +116,13 @@ class CardMetadataDetector(Detector):
                         Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt),
                     )
                 )
+        index = fm.data.get("model-index")
+        if isinstance(index, list):  # the Hub's evaluation results name the model too
+            line, excerpt = _key_line(fm, "model-index")
+            for item in index:
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    ev = Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)
+                    facts.append(Fact("model_name", item["name"], ev))
         detections: list[LicenseDetection] = []
         line, excerpt = _key_line(fm, "license")
         ev = Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)
