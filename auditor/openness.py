@@ -43,7 +43,7 @@ def assess(result: AuditResult) -> Openness:
         verdict = "unknown"
         reasons.append("the weights' license could not be concluded")
     else:
-        keys = [k for c in models for k in license_keys(c.concluded)]
+        keys = list(dict.fromkeys(k for c in models for k in license_keys(c.concluded)))
         limits = sorted(
             {
                 o.kind.value

@@ -1,8 +1,8 @@
 """The one place that knows the stage order.
 
 source -> inventory (minus policy ignores) -> detect -> (--deep) -> links ->
-base models -> (--upstream) -> components and obligations -> openness ->
-checks -> policy (severities, allow/deny, baseline) -> result.
+(--upstream) -> components and obligations -> base models and their licenses ->
+openness -> checks -> policy (severities, allow/deny, baseline) -> result.
 The CLI, pre-commit checks, diffs and registry scans all call ``run_audit``.
 """
 

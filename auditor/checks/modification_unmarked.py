@@ -35,8 +35,12 @@ class ModificationUnmarked(Check):
                     continue
                 if change.kind is FileKind.README and change.path in stating:
                     continue
-                kind = KIND_OF_FILE.get(change.kind, ComponentKind.CODE)
-                keys = concluded.get(kind, []) + license_keys(upstream.get(kind.value))
+                kind = KIND_OF_FILE.get(change.kind)
+                if kind is None:  # a README, license or notice: every license in play applies
+                    keys = [k for ks in concluded.values() for k in ks]
+                    keys += [k for _, e in result.upstream.licenses for k in license_keys(e)]
+                else:
+                    keys = concluded.get(kind, []) + license_keys(upstream.get(kind.value))
                 asking = _requiring(keys)
                 if not asking:
                     continue
@@ -46,7 +50,7 @@ class ModificationUnmarked(Check):
                     f"was changed; {', '.join(label(k) for k in asking)} requires modified "
                     "files to carry a prominent notice",
                     path=change.path,
-                    component=kind.value,
+                    component=kind.value if kind else None,
                     fix="add a notice to the file (or a NOTICE/CHANGELOG line naming it) saying "
                     "that you changed it; for weights, say in the card how they were changed",
                 )
