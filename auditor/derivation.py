@@ -7,9 +7,10 @@ spellings: ``meta-llama/Llama-2-7b-hf``, ``https://huggingface.co/meta-llama/
 Llama-2-7b-hf/tree/main``, ``Llama-2-7b-hf``. One ``BaseModel`` per model
 keeps the evidence of all of them.
 
-* Names merge case-insensitively once huggingface.co URLs lose their host,
+* Names merge case-insensitively, a space counting as a dash ("Meta Llama/Llama
+  3.1 8B" from a GGUF header), once huggingface.co URLs lose their host,
   ``/tree/...`` and ``.git``; a bare name equal to the last segment of exactly
-  one Hub id merges into that id.
+  one Hub id merges into that id. A proper Hub id names the merged model.
 * The relation is the card's ``base_model_relation`` (one relation for
   several card base models applies to all of them; as many relations as base
   models pair in order), else the prose's, else ``adapter_config.json``'s
@@ -18,8 +19,8 @@ keeps the evidence of all of them.
 * ``base_model_candidate`` facts (``config.json`` ``_name_or_path``) count
   only when nothing names a base model, and only when they do not name the
   repo itself (``own_names``): a model's own config often carries its own id.
-  A model named only in prose that is the repo's own name is dropped too ("we
-  also publish a GGUF version of <this model>"), as no repo derives from itself.
+  Other facts are never dropped for naming the repo: a quantization keeps its
+  base's name (GGUF ``general.name``), so the names would hide the true base.
 
 ``BaseModel.license`` stays None here: the pipeline fills it.
 """
@@ -86,7 +87,17 @@ def normalize_relation(value: str) -> str:
 
 
 def _is_hub_id(name: str) -> bool:
-    return name.count("/") == 1 and "://" not in name and not name.startswith("/")
+    return (
+        name.count("/") == 1
+        and "://" not in name
+        and not name.startswith("/")
+        and not re.search(r"\s", name)
+    )
+
+
+def _key(name: str) -> str:
+    """Case and spaces aside: a GGUF header writes "Meta Llama/Llama 3.1 8B" for meta-llama/..."""
+    return re.sub(r"\s+", "-", name.strip().lower())
 
 
 def _last(name: str) -> str:
@@ -179,15 +190,15 @@ def _candidates(facts: tuple[Fact, ...], own: set[str]) -> list[_Entry]:
 def _group(entries: list[_Entry]) -> list[_Group]:
     groups: dict[str, _Group] = {}
     for entry in entries:
-        if _is_hub_id(entry.name):
-            groups.setdefault(entry.name.lower(), _Group()).entries.append(entry)
+        if "/" in entry.name:
+            groups.setdefault(_key(entry.name), _Group()).entries.append(entry)
     hub_keys = list(groups)
     for entry in entries:
-        if _is_hub_id(entry.name):
+        if "/" in entry.name:
             continue
-        last = _last(entry.name).lower()
+        last = _key(entry.name)
         matches = [k for k in hub_keys if _last(k) == last]
-        key = matches[0] if len(matches) == 1 else entry.name.lower()
+        key = matches[0] if len(matches) == 1 else last
         groups.setdefault(key, _Group()).entries.append(entry)
     return list(groups.values())
 
@@ -218,9 +229,6 @@ def base_models(facts: tuple[Fact, ...], own_names: tuple[str, ...] = ()) -> tup
         entries = _candidates(facts, own)
     found = []
     for group in _group(entries):
-        prose_only = all(e.evidence.method is Method.README_STATEMENT for e in group.entries)
-        if prose_only and any(_loose(e.name) in own for e in group.entries):
-            continue
         found.append(BaseModel(_name(group), _relation(group), _evidence(group)))
     return tuple(sorted(found, key=lambda b: (b.name.lower(), b.name)))
 

@@ -215,6 +215,8 @@ def test_chinese_statements(text: str, expected: list[tuple[str, str]]) -> None:
         "This data is distilled from GPT-4.",
         "Results based on GPT-4 judgments.",
         "Input/output pairs are based on input/output data.",
+        "The imatrix was derived from Foo-7B-v2 outputs on calibration text.",
+        "The imatrix was computed with calibration text, derived from Foo-7B-v2.",
         "This model is a fine-tuned version of Llama-2-7B's weights.",
         # "based on" a family word alone often means the architecture
         "It is based on BERT.",
@@ -241,6 +243,8 @@ def test_chinese_statements(text: str, expected: list[tuple[str, str]]) -> None:
         "基于GPT-4的评测数据训练。",
         "我们基于GPT-4生成的数据训练了模型。",
         "本模型由Meta发布。",
+        "本项目团队未基于 ChatGLM3-6B 开发任何应用。",
+        "本项目推出了基于Llama-2的中文LLaMA-2以及Alpaca-2系列模型。",
     ],
 )
 def test_not_a_base_model(text: str) -> None:
@@ -271,6 +275,31 @@ def test_front_matter_code_and_comments_are_not_prose() -> None:
         ("Mistral-7B", 15),
         ("finetune", 15),
     ]
+
+
+def test_quotations_and_a_copied_original_card_are_not_this_repos_words() -> None:
+    text = (
+        "# Foo 7B GGUF\n\n"
+        "Llamacpp imatrix Quantizations of Foo-7B-Instruct.\n\n"
+        "> Foo-7B-Instruct is a fine-tuned version of Foo-7B-Base.\n\n"
+        "# Original model card: Foo 7B Instruct\n\n"
+        "Foo-7B-Instruct is a fine-tuned version of Foo-7B-Base.\n\n"
+        "## Training\n\nTrained on top of Foo-7B-Base.\n\n"
+        "# Credits\n\nThe model is based on Foo-7B-v2.\n"
+    )
+    found = LineageDetector().detect(README, text)
+    pairs = [(f.value, f.evidence.start_line) for f in found.facts if f.name == "base_model"]
+    assert pairs == [("Foo-7B-Instruct", 3), ("Foo-7B-v2", 17)]
+
+
+def test_reference_style_links() -> None:
+    text = (
+        "Original model: [the original][mdl]\n\n"
+        "Quantized version of [Foo-13B][].\n\n"
+        "[mdl]: https://huggingface.co/org/Foo-7B\n"
+        "[foo-13b]: https://huggingface.co/org/Foo-13B\n"
+    )
+    assert prose(text) == [("org/Foo-7B", ""), ("org/Foo-13B", "quantized")]
 
 
 def test_mergekit_card() -> None:
@@ -487,6 +516,22 @@ def test_card_weights_and_prose_merge_into_one_model() -> None:
     assert model.license is None
 
 
+def test_gguf_spelling_with_spaces_merges_and_the_hub_id_names_it() -> None:
+    facts = (
+        gguf("Meta Llama/Llama 3.1 8B Instruct"),
+        *said("meta-llama/Llama-3.1-8B-Instruct", "quantized"),
+    )
+    (model,) = base_models(facts)
+    assert (model.name, model.relation, len(model.evidence)) == (
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "quantized",
+        2,
+    )
+    # a bare name with spaces merges too
+    facts = (gguf("org/Foo-7B"), *said("Foo 7B", "finetune"))
+    assert summary(base_models(facts)) == [("org/Foo-7B", "finetune")]
+
+
 def test_bare_name_merges_only_into_one_hub_id() -> None:
     facts = (
         card("base_model", "org-a/Foo-7B"),
@@ -589,9 +634,10 @@ def test_own_name_never_hides_a_card_base_model() -> None:
     ]
 
 
-def test_prose_naming_the_repo_itself_is_dropped() -> None:
-    facts = (*said("Foo-7B", "quantized"), *said("Llama-3-8B", "finetune", 20))
-    assert summary(base_models(facts, ("Foo-7B",))) == [("Llama-3-8B", "finetune")]
+def test_own_names_do_not_hide_prose() -> None:
+    # A quantization keeps its base's name: GGUF general.name is the base's.
+    facts = tuple(said("org/Foo-7B", "quantized"))
+    assert summary(base_models(facts, ("Foo 7B",))) == [("org/Foo-7B", "quantized")]
 
 
 def test_results_are_sorted_by_name() -> None:

@@ -15,6 +15,10 @@ Three places say it besides the card's front matter and the weights' headers
   only, never ``base_model``: a model's own config often names the model itself.
   ``auditor.derivation`` decides whether a candidate counts.
 
+Prose is the repo's own words: the front matter, code blocks, HTML comments,
+quotations and an "Original model card" section (which quantizers copy from
+the model they quantized) are not read, and only the first 64 KiB is.
+
 Wrong is worse than unknown: a name counts only when it looks like a model (a
 Hub id, a huggingface.co link, or a name with a size such as 7B, a version
 such as -v2, or a known family word such as Llama or Qwen), so "based on the
@@ -177,7 +181,7 @@ _FENCE = re.compile(r"^\s{0,3}(?:```|~~~)")
 _MD_IMAGE = re.compile(r"!\[[^\]]{0,300}\]\([^)]{0,500}\)")
 _MD_LINK = re.compile(r"\[(?P<text>[^\]]{0,300})\]\((?P<target>[^)\s]{0,500})(?:\s+\"[^\"]*\")?\)")
 _HTML_LINK = re.compile(
-    r"<a\s[^>]{0,300}?href=[\"'](?P<target>[^\"']{0,500})[\"'][^>]{0,300}>(?P<text>.*?)</a>",
+    r"<a\s[^>]{0,300}?href=[\"'](?P<target>[^\"']{0,500})[\"'][^>]{0,300}>(?P<text>.{0,500}?)</a>",
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^<>]{0,300}>")
@@ -186,6 +190,7 @@ _BARE_HF_URL = re.compile(
 )
 _LIST_ITEM = re.compile(r"^\s{0,8}(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_SPACES = re.compile(r"[^\S\n]{2,}")
 _QUOTE = re.compile(r"^\s{0,3}>")
 _HEADING_LEVEL = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<title>.*)$")
 _ORIGINAL_CARD = re.compile(
@@ -248,6 +253,8 @@ _NOT_OURS = re.compile(
 _POINTER = re.compile(r"\s*(?:for|if|to\s+use|to\s+run|try)\b", re.IGNORECASE)
 # "... of X will be released soon": not (yet) this repo.
 _LATER = re.compile(r"\b(?:soon|coming|upcoming|will\s+be|to\s+be\s+released)\b|即将|敬请期待")
+# Subjects that quantizers' cards speak of ("imatrix quantizations of X" is still a statement).
+_QUANT_INPUT = re.compile(r"\b(?:imatrix|importance\s+matrix|calibration)\b", re.IGNORECASE)
 _SUBJECT_END = re.compile(r"\b(?:is|are|was|were|has\s+been|have\s+been)\b|是", re.IGNORECASE)
 _ADAPTER_WORDS = re.compile(r"\b(?:Q?LoRA|PEFT)?\s*adapters?\b|适配器", re.IGNORECASE)
 
@@ -423,7 +430,8 @@ def _clean_line(line: str, refs: dict[str, str]) -> str:
     line = _BARE_HF_URL.sub(bare, line)
     line = _HEADING.sub("", line)
     line = _LIST_ITEM.sub("", line)
-    return line.replace("**", "").replace("`", "").replace("*", "")
+    line = line.replace("**", "").replace("`", "").replace("*", "")
+    return _SPACES.sub(" ", line)  # no long runs of spaces for the patterns to backtrack on
 
 
 def _prose_lines(text: str) -> tuple[list[str], list[str]]:
@@ -544,13 +552,17 @@ def _about_other(prefix: str) -> bool:
     models fine-tuned from X": the subject (the words before the first "is",
     "was"...) or the words just before the statement name something else.
     """
+    if _POINTER.match(prefix):
+        return True
     prefix = prefix[-CONTEXT:]
-    if _NOT_OURS.search(prefix) or _POINTER.match(prefix):
+    if _NOT_OURS.search(prefix):
         return True
     if _OTHER_SUBJECT.search(" ".join(prefix.split()[-3:])):
         return True
     verb = _SUBJECT_END.search(prefix)
     subject = prefix[: verb.start()] if verb else prefix
+    if verb and _QUANT_INPUT.search(subject):
+        return True  # "The imatrix was derived from X": a quantizer's input, not the base
     last_other = max((m.end() for m in _OTHER_SUBJECT.finditer(subject)), default=-1)
     last_model = max((m.end() for m in _MODEL_SUBJECT.finditer(subject)), default=-1)
     return last_other > last_model
@@ -603,7 +615,7 @@ def _chinese(s: str) -> list[_Found]:
             if not got:
                 continue
             name, trusted, start, end = got
-            rest = s[end:]
+            rest = s[end : end + CONTEXT]
             relation: str | None = None
             weak = False
             if kind == "basis":
