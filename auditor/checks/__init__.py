@@ -31,6 +31,25 @@ RULES: dict[str, Severity] = {
     "license-not-allowed": Severity.ERROR,
 }
 
+#: One line per rule for tools that list rules (SARIF); docs/rules.md says the rest.
+RULE_SUMMARIES: dict[str, str] = {
+    "license-missing": "A code, model or data component has no license at all.",
+    "license-text-missing": "A license is declared but its text is not shipped in the repo.",
+    "license-reference-broken": "A README or card links a license file that is not in the repo.",
+    "license-mismatch": "The repo's own sources disagree about a component's license.",
+    "license-text-modified": "A known license text was altered.",
+    "unknown-license": "License text or a license statement that matches nothing known.",
+    "notice-missing": "A notice the license requires is absent (copyright, NOTICE, attribution, "
+    "naming, use policy).",
+    "use-restrictions-dropped": "A derivative is published without the use-based restrictions "
+    "its base model's license requires to travel.",
+    "modification-unmarked": "A derivative changed files or weights without the modification "
+    "statement its license requires.",
+    "commercial-restriction": "The license limits commercial use.",
+    "license-denied": "A component's license is on the policy's deny list.",
+    "license-not-allowed": "A component's license is not on the policy's allow list.",
+}
+
 
 class Check(ABC):
     """``texts`` holds the repo's license, notice and README texts the pipeline read

@@ -24,4 +24,4 @@ class Format(ABC):
 
 FORMATS: Registry[Format] = Registry("format")
 
-from auditor.formats import json_report, text  # noqa: E402,F401
+from auditor.formats import json_report, sarif, text  # noqa: E402,F401
