@@ -72,7 +72,7 @@ NOT_MODEL_FAMILIES = {"permissive", "notice", "acceptable-use-policy", None}
 
 def _tier(d: LicenseDetection, kind: ComponentKind) -> str | None:
     """The precedence tier ``d`` has for a component of ``kind``, or None if it does not apply."""
-    if d.evidence[0].method is Method.SPDX_TAG:
+    if _is_tag(d):
         return None  # file tags are handled apart: they cover their own file only
     if d.scope is SCOPE_OF_KIND[kind]:
         if d.evidence[0].method in (Method.CARD_METADATA, Method.WEIGHTS_METADATA):
@@ -108,7 +108,7 @@ def conclude(
         tier = _tier(d, kind)
         if tier is not None and _speaks(d):
             tiers[tier].append(d)
-    tags = [d for d in declared if d.evidence[0].method is Method.SPDX_TAG and _speaks(d)]
+    tags = [d for d in declared if _is_tag(d) and _speaks(d)]
     winner = next((t for t in TIERS if tiers[t]), None)
     basis = tuple(tiers[winner]) if winner else ()
     keys = list(dict.fromkeys(d.key for d in basis))

@@ -20,7 +20,6 @@ from auditor.links import resolve
 from auditor.model import (
     AuditResult,
     BaseModel,
-    Component,
     Evidence,
     Fact,
     FileKind,
@@ -155,7 +154,6 @@ def _severity_order(f: Finding) -> tuple[int, str, str, str]:
 
 def _base_licenses(
     bases: tuple[BaseModel, ...],
-    components: tuple[Component, ...],
     detections: tuple[LicenseDetection, ...],
     upstream: Upstream | None,
 ) -> tuple[BaseModel, ...]:
@@ -164,38 +162,23 @@ def _base_licenses(
     LICENSE carried along), the card's license field when it names a model license."""
     if not bases:
         return bases
+    shipped: dict[str, str] = {}  # model license key -> the file holding its text
+    card: set[str] = set()
+    for d in detections:
+        if d.is_clue or not is_model_license(d.key):
+            continue
+        if d.evidence[-1].method is Method.LICENSE_TEXT:
+            shipped.setdefault(d.key, d.evidence[-1].path)
+        elif d.evidence[0].method is Method.CARD_METADATA:
+            card.add(d.key)
     found: tuple[str | None, str] = (None, "")
-    ups = dict(upstream.licenses) if upstream else {}
-    shipped = sorted(
-        {
-            d.key
-            for d in detections
-            if d.evidence[-1].method is Method.LICENSE_TEXT
-            and not d.is_clue
-            and is_model_license(d.key)
-        }
-    )
-    card = sorted(
-        {
-            d.key
-            for c in components
-            for d in c.declared
-            if d.evidence[0].method is Method.CARD_METADATA
-            and not d.is_clue
-            and is_model_license(d.key)
-        }
-    )
-    if ups.get("model"):
-        found = (ups["model"], f"--upstream {upstream.target if upstream else ''}".strip())
+    if upstream is not None and dict(upstream.licenses).get("model"):
+        found = (dict(upstream.licenses)["model"], f"--upstream {upstream.target}")
     elif len(shipped) == 1:
-        path = next(
-            d.evidence[-1].path
-            for d in detections
-            if d.key == shipped[0] and d.evidence[-1].method is Method.LICENSE_TEXT
-        )
-        found = (shipped[0], f"license file {path}")
+        ((key, path),) = shipped.items()
+        found = (key, f"license file {path}")
     elif len(card) == 1:
-        found = (card[0], "the model card's license field")
+        found = (next(iter(card)), "the model card's license field")
     if found[0] is None or " " in found[0]:
         return bases  # an expression or nothing: no single license to apply
     return tuple(replace(b, license=found[0], license_source=found[1]) for b in bases)
@@ -233,7 +216,6 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     root_name = source.target.rstrip("/").rsplit("/", 1)[-1]
     bases = _base_licenses(
         base_models(detected.facts, own_names(root_name, detected.facts)),
-        components,
         detections,
         upstream,
     )

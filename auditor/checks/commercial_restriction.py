@@ -28,11 +28,11 @@ class CommercialRestriction(Check):
                     evidence=tuple(dict.fromkeys(d.evidence[0] for d in comp.basis)),
                     fix="check the intended use against these terms before relying on the model",
                 )
+        own = {o.license for c in result.components for o in c.obligations}
         for base in result.base_models:
             if base.license is None:
                 continue
             limit = requires(base.license, ObligationKind.COMMERCIAL)
-            own = {o.license for c in result.components for o in c.obligations}
             if limit is None or base.license in own:
                 continue
             yield finding(

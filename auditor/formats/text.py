@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from auditor.checks import label
 from auditor.formats import FORMATS, Format
 from auditor.model import AuditResult, Component, Evidence, LicenseDetection
 from auditor.obligations import license_keys
-from auditor.signatures import catalog, is_policy
+from auditor.signatures import is_policy
 
 _MARK = {"error": "E", "warning": "W", "note": "N"}
 
@@ -28,9 +29,7 @@ def _license_line(d: LicenseDetection) -> str:
 def _named(expression: str | None) -> str:
     if not expression:
         return "UNKNOWN — review needed"
-    cat = catalog()
-    names = [f"{cat.get(k).name} ({k})" if k in cat else k for k in license_keys(expression)]
-    return " AND ".join(names)
+    return " AND ".join(label(k) for k in license_keys(expression))
 
 
 def _answer(c: Component) -> list[str]:
