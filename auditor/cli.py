@@ -46,12 +46,35 @@ def cli(verbose: int) -> None:
 
 @cli.command()
 @click.argument("target")
-@click.option("--format", "fmt", default="text", show_default=True, help="Report format.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="NAME",
+    help="Report format: text (default), json, sarif, spdx-json, spdx-tv, spdx3-jsonld, "
+    "cyclonedx-json. Repeat it, or separate names with commas, to write several at once "
+    "with --output-dir.",
+)
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one file per --format into DIR, named after TARGET (NAME.spdx.json, ...).",
+)
+@click.option(
+    "--supplier",
+    help="Who distributes TARGET, for BOM formats (NTIA minimum elements): "
+    "'Organization: NAME', 'Person: NAME' or a bare organization name.",
+)
+@click.option(
+    "--no-checksum-cache",
+    is_flag=True,
+    help="Hash every file anew instead of reusing the checksum cache of earlier audits.",
 )
 @click.option(
     "--fail-on",
@@ -90,8 +113,11 @@ def cli(verbose: int) -> None:
 )
 def scan(
     target: str,
-    fmt: str,
+    formats: tuple[str, ...],
     output: Path | None,
+    output_dir: Path | None,
+    supplier: str | None,
+    no_checksum_cache: bool,
     fail_on: str | None,
     deep: bool,
     policy_file: Path | None,
@@ -104,10 +130,22 @@ def scan(
     from auditor.pipeline import Options, run_audit
     from auditor.policy import load_policy, write_baseline
 
-    if fmt not in FORMATS:
-        fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
-    if write_baseline_to is not None and (baseline is not None or output is not None):
-        other = "--baseline" if baseline is not None else "--output"
+    names = _format_names(formats)
+    for name in names:
+        if name not in FORMATS:
+            fail(f"unknown format {name!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
+    if len(names) > 1 and output_dir is None:
+        fail("several formats need --output-dir (one file each)", EXIT_USAGE)
+    if output is not None and output_dir is not None:
+        fail("--output and --output-dir cannot be used together", EXIT_USAGE)
+    if write_baseline_to is not None and (
+        baseline is not None or output is not None or output_dir is not None
+    ):
+        other = (
+            "--baseline"
+            if baseline is not None
+            else ("--output" if output is not None else "--output-dir")
+        )
         fail(f"--write-baseline cannot be used with {other}", EXIT_USAGE)
     if upstream is not None and not os.path.lexists(upstream):
         fail(f"no such file or directory: {upstream} (--upstream)", EXIT_USAGE)
@@ -120,27 +158,65 @@ def scan(
             policy = policy.with_baseline(None)
         else:
             policy = policy.with_baseline(baseline or policy.baseline)
-        result = run_audit(target, Options(deep=deep, upstream=upstream, policy=policy))
+        renderers = [FORMATS.get(name)(supplier=supplier) for name in names]
+        checksums = sorted({a for r in renderers for a in r.needs_checksums})
+        options = Options(
+            deep=deep,
+            upstream=upstream,
+            policy=policy,
+            checksums=tuple(checksums),
+            checksum_cache=not no_checksum_cache,
+        )
+        result = run_audit(target, options)
         if write_baseline_to is not None:
             output = write_baseline_to  # named by the OSError message below
             count = write_baseline(write_baseline_to, result)
             plural = "" if count == 1 else "s"
             click.echo(f"auditor: wrote {count} finding{plural} to {write_baseline_to}")
             sys.exit(EXIT_OK)
-        data = FORMATS.get(fmt)().render(result)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
+        if output_dir is not None:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            stem = _stem(result.target)
+            rendered = [(output_dir / f"{stem}{r.suffix}", r.render(result)) for r in renderers]
+            for path, data in rendered:  # all rendered first: a failure writes nothing
+                output = path  # named by the OSError message below
+                write_atomic(path, data)
+                click.echo(f"auditor: wrote {path}", err=True)
         else:
-            write_atomic(output, data)
+            data = renderers[0].render(result)
+            if output is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            else:
+                write_atomic(output, data)
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except AuditorError as exc:
         fail(str(exc), EXIT_FAILED)
     except OSError as exc:
-        where = output if output is not None else target
+        where = output if output is not None else (output_dir or target)
         fail(f"cannot write {where}: {exc.strerror or exc}", EXIT_FAILED)
     sys.exit(exit_code(result, fail_on or policy.fail_on or "error"))
+
+
+def _format_names(formats: tuple[str, ...]) -> list[str]:
+    """``--format a --format b,c`` as [a, b, c], each once, in order; text by default."""
+    names: list[str] = []
+    for item in formats:
+        for name in item.split(","):
+            if name.strip() and name.strip() not in names:
+                names.append(name.strip())
+    return names or ["text"]
+
+
+def _stem(target: str) -> str:
+    """The file name stem of a target's reports: its last path part (``org_name`` on the Hub)."""
+    name = target.split("://", 1)[-1].split("@", 1)[0].rstrip("/")
+    if "://" in target:
+        name = name.removeprefix("datasets/").replace("/", "_")
+    else:
+        name = Path(name).resolve().name if name in ("", ".", "..") else Path(name).name
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "auditor"
 
 
 def main() -> None:

@@ -74,6 +74,8 @@ class FileEntry:
     whatever the name promises.
     ``header`` holds the string key/values of a weights header worth
     reporting (GGUF ``general.*``, safetensors ``__metadata__``).
+    ``sha1`` is filled only when a format needs it (SPDX 2.3 file checksums),
+    by the checksum stage (auditor.checksums).
     """
 
     path: str
@@ -83,6 +85,7 @@ class FileEntry:
     lfs: bool = False
     format: str | None = None
     header: tuple[tuple[str, str], ...] = ()
+    sha1: str | None = None
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,9 @@ class AuditResult:
     openness: Openness | None = None
     #: Findings a baseline file accepted: kept for the record, never counted for --fail-on.
     accepted: tuple[Finding, ...] = field(default=())
+    #: The text of each license file read, by path: BOM formats quote a license
+    #: outside the SPDX list from the repo's own copy.
+    license_texts: tuple[tuple[str, str], ...] = field(default=())
 
     def worst_severity(self) -> Severity | None:
         if not self.findings:

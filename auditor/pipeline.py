@@ -58,6 +58,11 @@ class Options:
     upstream: str | None = None
     #: Allowed and denied licenses, severities, ignores and baseline (auditor.policy).
     policy: Policy | None = None
+    #: Checksums every file must carry ("sha1", "sha256"): asked for by BOM formats only,
+    #: so that a pre-commit check reads no weight bytes.
+    checksums: tuple[str, ...] = ()
+    #: Reuse and record checksums in the user cache (auditor.checksums).
+    checksum_cache: bool = True
 
 
 def _detect(
@@ -71,6 +76,8 @@ def _detect(
     facts: list[Fact] = []
     problems: list[Skipped] = []
     references: list[LicenseReference] = []
+    for det in detectors:
+        det.prepare(inventory)
     for entry in inventory.files:
         applicable = [d for d in detectors if d.applies_to(entry)]
         must_read = entry.kind in ALWAYS_READ
@@ -195,6 +202,10 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     inventory = source.inventory()
     if options.policy is not None:
         inventory = options.policy.filter(inventory)
+    if options.checksums:
+        from auditor.checksums import fill
+
+        inventory = fill(source, inventory, options.checksums, cache=options.checksum_cache)
     names = options.detectors or tuple(DETECTORS.names())
     texts: dict[str, str] = {}
     detected = _detect(source, inventory, [DETECTORS.get(n)() for n in names], texts)
@@ -219,6 +230,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         detections,
         upstream,
     )
+    license_files = {f.path for f in inventory.files if f.kind is FileKind.LICENSE}
     skipped = tuple(
         sorted(set(inventory.skipped) | set(detected.problems), key=lambda s: (s.path, s.reason))
     )
@@ -234,6 +246,9 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         references=references,
         base_models=bases,
         upstream=upstream,
+        license_texts=tuple(
+            sorted((path, text) for path, text in texts.items() if path in license_files)
+        ),
     )
     result = replace(result, openness=assess(result))
     findings: list[Finding] = []

@@ -32,7 +32,6 @@ Files that cannot be read are never dropped silently:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -62,7 +61,6 @@ REMOVED = "removed"
 #: Same path and size on both sides, but the content of one could not be read.
 UNREADABLE = "unreadable"
 
-CHUNK = 1 << 20  # hashing reads this much at a time
 TEXT_LIMIT = 1 << 20  # whole-text comparisons only for files up to this size
 STATEMENT_LIMIT = 64 << 10  # a modification header is at the top of a file
 EXCERPT = 200
@@ -113,17 +111,11 @@ _COMMENT_TAIL = re.compile(r"\s*(?:\*/|-->)\s*$")
 
 
 def file_sha256(source: Source, path: str) -> str:
-    """sha256 of ``path``'s bytes, streamed in ``CHUNK`` reads; raises OSError."""
-    digest = hashlib.sha256()
-    offset = 0
+    """sha256 of ``path``'s bytes, streamed (auditor.checksums); raises OSError."""
+    from auditor.checksums import stream_digests
+
     with source.reader(path) as read_at:
-        while True:
-            chunk = read_at(offset, CHUNK)
-            digest.update(chunk)
-            offset += len(chunk)
-            if len(chunk) < CHUNK:
-                break
-    return digest.hexdigest()
+        return stream_digests(read_at, ("sha256",))["sha256"]
 
 
 def _ignored(path: str) -> bool:

@@ -99,6 +99,8 @@ def read_safetensors(read_at: ReadAt, size: int) -> WeightsHeader:
         header = json.loads(raw.decode("utf-8").rstrip(" "))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HeaderError(f"safetensors header is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise HeaderError("safetensors header is nested too deeply to read") from None
     if not isinstance(header, dict):
         raise HeaderError("safetensors header is not a JSON object")
     meta = header.pop("__metadata__", None) or {}

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,11 @@ FIXTURES = ROOT / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
 from generate import LICENSE_TEXTS, make_pdf, materialize  # noqa: E402,F401
+
+# Tests never touch the user's checksum cache: one throwaway cache for the session,
+# inherited by the CLI runs in subprocesses too.
+os.environ["AUDITOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="auditor-test-cache-")
+atexit.register(shutil.rmtree, os.environ["AUDITOR_CACHE_DIR"], True)
 
 #: The bundled example with its license texts (built once per test session).
 EXAMPLE = ROOT / "build" / "example-model"
@@ -92,3 +99,39 @@ def audit_unprivileged(path: Path) -> dict:  # type: ignore[type-arg]
     report = json.loads(raw)
     assert "child_error" not in report, report
     return report  # type: ignore[no-any-return]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="Rewrite tests/goldens/ from the current output (after validation passed).",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="session")
+def bom_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Each BOM fixture repo audited once, with every checksum a BOM format needs.
+
+    Values are ``AuditResult``s, or the reason the repo could not be built
+    (a license text from ../shared/licenses that this checkout lacks)."""
+    from bom_support import BOM_FIXTURES, build_fixture
+
+    from auditor.pipeline import Options, run_audit
+
+    root = tmp_path_factory.mktemp("bom")
+    results: dict[str, object] = {}
+    for name in BOM_FIXTURES:
+        try:
+            repo = build_fixture(name, root / name.replace(":", "-"))
+        except (FileNotFoundError, pytest.skip.Exception) as exc:
+            results[name] = f"fixture needs a text this checkout lacks: {exc}"
+            continue
+        options = Options(checksums=("sha1", "sha256"), checksum_cache=False)
+        results[name] = run_audit(str(repo), options)
+    return results

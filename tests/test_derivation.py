@@ -695,6 +695,7 @@ def test_end_to_end(tmp_path: Path) -> None:
         (f.name, f.value, f.evidence.path, f.evidence.start_line, f.evidence.method)
         for f in result.facts
         if f.evidence.method in (Method.README_STATEMENT, Method.PACKAGE_METADATA)
+        and f.name.startswith("base_model")
     ]
     assert sorted(lineage) == sorted(
         [

@@ -534,3 +534,50 @@ def test_package_applies_to(path: str, applies: bool) -> None:
 def test_versionless_apache_classifier_alone_is_unknown() -> None:
     text = '[project]\nname = "x"\nclassifiers = ["License :: OSI Approved :: Apache Software License"]\n'
     assert [k for k, _, _ in pkg("pyproject.toml", text)] == ["unknown-license-reference"]
+
+
+DEEP = 50_000
+
+
+@pytest.mark.parametrize(
+    ("files", "skipped"),
+    [
+        # libyaml's composer recursed in C and crashed the process (SIGSEGV).
+        (
+            {"README.md": "---\nlicense: mit\ntags: " + "[" * DEEP + "\n---\n# x\n"},
+            "README.md: YAML front matter is nested more than 100 levels deep",
+        ),
+        (
+            {"README.md": "---\nlicense: mit\ntags:\n" + "- " * DEEP + "x\n---\n"},
+            "README.md: YAML front matter is nested more than 100 levels deep",
+        ),
+        # A date YAML cannot build raised ValueError out of the detector.
+        (
+            {"README.md": "---\nlicense: mit\nrelease_date: 2024-02-30\n---\n# x\n"},
+            "README.md: YAML front matter is not valid (day is out of range for month)",
+        ),
+        # json.loads raises RecursionError, not ValueError, on deep nesting.
+        ({"config.json": "[" * 100_000}, None),
+        ({"package.json": "[" * 100_000}, "package.json: package.json is nested too deeply"),
+        ({"pyproject.toml": "a = " + "[" * 100_000}, "pyproject.toml: pyproject.toml is nested"),
+    ],
+    ids=["yaml-flow", "yaml-block", "yaml-bad-date", "config", "package-json", "pyproject"],
+)
+def test_crafted_nesting_and_bad_values_are_reported_not_fatal(
+    tmp_path: Path, files: dict[str, str], skipped: str | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "scan", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    shown = [f"{s['path']}: {s['reason']}" for s in report["skipped"]]
+    if skipped is None:
+        assert shown == []
+    else:
+        assert any(s.startswith(skipped) for s in shown), shown

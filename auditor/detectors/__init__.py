@@ -16,6 +16,7 @@ from auditor.model import (
     Evidence,
     Fact,
     FileEntry,
+    Inventory,
     LicenseDetection,
     LicenseReference,
     Method,
@@ -39,6 +40,9 @@ class Detected:
 class Detector(ABC):
     #: Bytes of the file this detector needs; 0 for detectors that read only the entry.
     text_limit: ClassVar[int] = 1 << 20
+
+    def prepare(self, inventory: Inventory) -> None:  # noqa: B027 (an optional hook)
+        """See the whole tree before any file: which folders hold weights, say."""
 
     @abstractmethod
     def applies_to(self, entry: FileEntry) -> bool: ...
@@ -90,6 +94,7 @@ from auditor.detectors import (  # noqa: E402,F401
     card_metadata,
     license_text,
     lineage,
+    model_info,
     package_metadata,
     readme_statement,
     spdx_tag,

@@ -43,6 +43,33 @@ class FrontMatterError(ValueError):
     pass
 
 
+#: Nesting no model card comes near; the guard against crafted front matter.
+MAX_DEPTH = 100
+
+
+def _too_deep(block: list[str]) -> bool:
+    """Whether the YAML could nest past ``MAX_DEPTH`` levels (an over-estimate: brackets
+    in quoted strings count too, so a card far below the limit is never refused).
+
+    Nesting comes from flow brackets, from ``- `` or ``key:`` items on one line, and
+    from indentation."""
+    flow = 0
+    for line in block:
+        stripped = line.lstrip(" ")
+        if len(line) - len(stripped) > 4 * MAX_DEPTH:
+            return True
+        if stripped.count("- ") + stripped.count(": ") > MAX_DEPTH:
+            return True
+        for ch in line:
+            if ch in "[{":
+                flow += 1
+                if flow > MAX_DEPTH:
+                    return True
+            elif ch in "]}":
+                flow = max(0, flow - 1)
+    return False
+
+
 @dataclass(frozen=True)
 class FrontMatter:
     data: dict[str, object]
@@ -61,8 +88,13 @@ def parse_front_matter(text: str) -> FrontMatter | None:
     else:
         raise FrontMatterError("YAML front matter has no closing '---' line")
     block = lines[1:end]
+    if _too_deep(block):
+        # libyaml's composer recurses in C: a few thousand nested levels crash the process.
+        raise FrontMatterError(f"YAML front matter is nested more than {MAX_DEPTH} levels deep")
     try:
         data = yaml.load("\n".join(block), Loader=_LOADER)  # a safe loader
+    except (ValueError, RecursionError) as exc:  # a date like 2024-02-30, deep nesting
+        raise FrontMatterError(f"YAML front matter is not valid ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 2}: " if mark is not None else ""

@@ -730,7 +730,7 @@ def read_config(path: str, text: str, key: str) -> tuple[str, Evidence] | None:
     """The Hub id a JSON config names under a top-level ``key``, with where; None otherwise."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None  # a broken config says nothing about lineage; not a license problem
     if not isinstance(data, dict):
         return None

@@ -280,6 +280,8 @@ class PackageMetadataDetector(Detector):
             data = TOML_LOADS(text)
         except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
             raise _Unreadable(f"pyproject.toml is not valid TOML ({exc})") from None
+        except RecursionError:
+            raise _Unreadable("pyproject.toml is nested too deeply to read") from None
         tool = data.get("tool")
         tables = [
             ("project", data.get("project")),
@@ -401,6 +403,8 @@ class PackageMetadataDetector(Detector):
     def _package_json(self, found: _Found, text: str) -> None:
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise _Unreadable("package.json is nested too deeply to read") from None
         except ValueError as exc:
             raise _Unreadable(f"package.json is not valid JSON ({exc})") from None
         if not isinstance(data, dict):

@@ -43,7 +43,7 @@ def _values(raw: str) -> list[str]:
     if text.startswith("["):
         try:
             items = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return [text]
         if isinstance(items, list):
             return [str(v).strip() for v in items if str(v).strip()]

@@ -2,7 +2,8 @@
 
 Renderers are pure and byte-stable for the same result (fixed key order,
 sorted lists, no clock), so golden files and diffs work. Adding a format is one module with a
-class registered in ``FORMATS`` and one import line at the bottom of this file.
+class registered in ``FORMATS`` and one import (or ``FORMATS.declare``) line at the bottom of
+this file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from auditor.registry import Registry
 class Format(ABC):
     #: File name suffix used with --output-dir.
     suffix: ClassVar[str]
+    #: Checksums the format needs every file to carry (``sha1``, ``sha256``): the pipeline
+    #: computes them only when a chosen format asks (auditor.checksums).
+    needs_checksums: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, supplier: str | None = None) -> None:
+        #: Who distributes the audited repo (``Organization: ACME``), for BOM formats.
+        self.supplier = supplier
 
     @abstractmethod
     def render(self, result: AuditResult) -> bytes: ...
@@ -25,3 +33,9 @@ class Format(ABC):
 FORMATS: Registry[Format] = Registry("format")
 
 from auditor.formats import json_report, sarif, text  # noqa: E402,F401
+
+# BOM formats load big libraries: imported only when asked for.
+FORMATS.declare("spdx-json", "auditor.formats.spdx2")
+FORMATS.declare("spdx-tv", "auditor.formats.spdx2")
+FORMATS.declare("spdx3-jsonld", "auditor.formats.spdx3")
+FORMATS.declare("cyclonedx-json", "auditor.formats.cyclonedx")

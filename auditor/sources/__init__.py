@@ -46,6 +46,16 @@ class Source(ABC):
     def reader(self, path: str) -> AbstractContextManager[ReadAt]:
         """Random access to one file's bytes, for bounded header reads."""
 
+    def location(self, path: str) -> str | None:
+        """The file's absolute path on this machine, when it has one (fast hashing)."""
+        return None
+
+    def stat_key(self, path: str) -> tuple[int, ...] | None:
+        """What identifies this version of the file without reading it, for the
+        checksum cache: (device, inode, size, mtime ns, ctime ns); None when the
+        source has no such thing (a Hub repo has its own hashes)."""
+        return None
+
     def read_bytes(self, path: str, limit: int) -> tuple[bytes, bool]:
         """At most ``limit`` bytes of ``path`` and whether the file is longer."""
         with self.reader(path) as read_at:

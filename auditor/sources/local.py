@@ -36,6 +36,16 @@ class LocalSource(Source):
     def _location(self, path: str) -> Path:
         return self.root / path
 
+    def location(self, path: str) -> str | None:
+        return str(self._location(path))
+
+    def stat_key(self, path: str) -> tuple[int, ...] | None:
+        try:
+            st = os.stat(self._location(path))
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
     @contextmanager
     def reader(self, path: str) -> Iterator[ReadAt]:
         with open(self._location(path), "rb") as fh:
