@@ -82,7 +82,10 @@ def kind_from_name(path: str) -> FileKind:
         return FileKind.NOTICE
     if _README_NAME.match(name):
         return FileKind.README
-    if (
+    # Dotfiles and files under dot-folders configure tools (.pre-commit-config.yaml,
+    # .github/...), never a model.
+    hidden = any(part.startswith(".") for part in PurePosixPath(path).parts)
+    if not hidden and (
         lower.endswith(".index.json")
         or lower in CONFIG_NAMES
         or re.search(r"(^|[-_])config\.(json|ya?ml)$", lower)

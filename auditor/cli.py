@@ -111,6 +111,11 @@ def cli(verbose: int) -> None:
     "--upstream",
     help="A local copy of the repository TARGET derives from, to compare with.",
 )
+@click.option(
+    "--rev",
+    metavar="REF",
+    help="Audit the tree of commit REF of the git repository at TARGET, without checking it out",
+)
 def scan(
     target: str,
     formats: tuple[str, ...],
@@ -124,11 +129,15 @@ def scan(
     baseline: Path | None,
     write_baseline_to: Path | None,
     upstream: str | None,
+    rev: str | None,
 ) -> None:
-    """Audit the repository at TARGET (a folder)."""
+    """Audit the repository at TARGET: a folder, PATH@REV (a git revision),
+    hf://ORG/NAME[@REV] (a Hub repo) or hf-cache://[ORG/NAME] (the local Hub cache)."""
     from auditor.formats import FORMATS
     from auditor.pipeline import Options, run_audit
     from auditor.policy import load_policy, write_baseline
+    from auditor.sources import expand
+    from auditor.sources.git_rev import rev_target, split_target
 
     names = _format_names(formats)
     for name in names:
@@ -147,10 +156,29 @@ def scan(
             else ("--output" if output is not None else "--output-dir")
         )
         fail(f"--write-baseline cannot be used with {other}", EXIT_USAGE)
-    if upstream is not None and not os.path.lexists(upstream):
+    if (
+        upstream is not None
+        and not os.path.lexists(upstream)
+        and "://" not in upstream
+        and split_target(upstream) is None
+    ):
         fail(f"no such file or directory: {upstream} (--upstream)", EXIT_USAGE)
     try:
-        root = Path(target)
+        if rev is not None:
+            target = rev_target(target, rev)
+        targets = expand(target)  # hf-cache:// names every cached repo
+        if len(targets) > 1 and (
+            output is not None
+            or write_baseline_to is not None
+            or (output_dir is None and names != ["text"])
+        ):
+            fail(
+                f"{target} names {len(targets)} repositories: write their reports with "
+                "--output-dir (one file per repository and format)",
+                EXIT_USAGE,
+            )
+        split = split_target(target)  # PATH@REV: the policy of the work tree at PATH
+        root = Path(split[0] if split else target)
         policy = load_policy(root if root.is_dir() else None, policy_file)
         # Read the baseline before the audit, so that a bad one fails fast; a baseline
         # being written is not applied, so that it holds every finding of this run.
@@ -167,28 +195,33 @@ def scan(
             checksums=tuple(checksums),
             checksum_cache=not no_checksum_cache,
         )
-        result = run_audit(target, options)
-        if write_baseline_to is not None:
-            output = write_baseline_to  # named by the OSError message below
-            count = write_baseline(write_baseline_to, result)
-            plural = "" if count == 1 else "s"
-            click.echo(f"auditor: wrote {count} finding{plural} to {write_baseline_to}")
-            sys.exit(EXIT_OK)
-        if output_dir is not None:
-            output_dir.mkdir(parents=True, exist_ok=True)
-            stem = _stem(result.target)
-            rendered = [(output_dir / f"{stem}{r.suffix}", r.render(result)) for r in renderers]
-            for path, data in rendered:  # all rendered first: a failure writes nothing
-                output = path  # named by the OSError message below
-                write_atomic(path, data)
-                click.echo(f"auditor: wrote {path}", err=True)
-        else:
-            data = renderers[0].render(result)
-            if output is None:
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
+        codes: list[int] = []
+        for one in targets:
+            result = run_audit(one, options)
+            if write_baseline_to is not None:
+                output = write_baseline_to  # named by the OSError message below
+                count = write_baseline(write_baseline_to, result)
+                plural = "" if count == 1 else "s"
+                click.echo(f"auditor: wrote {count} finding{plural} to {write_baseline_to}")
+                sys.exit(EXIT_OK)
+            if output_dir is not None:
+                output_dir.mkdir(parents=True, exist_ok=True)
+                stem = _stem(result.target)
+                rendered = [(output_dir / f"{stem}{r.suffix}", r.render(result)) for r in renderers]
+                for path, data in rendered:  # all rendered first: a failure writes nothing
+                    output = path  # named by the OSError message below
+                    write_atomic(path, data)
+                    click.echo(f"auditor: wrote {path}", err=True)
             else:
-                write_atomic(output, data)
+                data = renderers[0].render(result)
+                if output is None:
+                    if codes:
+                        sys.stdout.buffer.write(b"\n")  # one report after another
+                    sys.stdout.buffer.write(data)
+                    sys.stdout.flush()
+                else:
+                    write_atomic(output, data)
+            codes.append(exit_code(result, fail_on or policy.fail_on or "error"))
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except AuditorError as exc:
@@ -196,7 +229,7 @@ def scan(
     except OSError as exc:
         where = output if output is not None else (output_dir or target)
         fail(f"cannot write {where}: {exc.strerror or exc}", EXIT_FAILED)
-    sys.exit(exit_code(result, fail_on or policy.fail_on or "error"))
+    sys.exit(max(codes))  # the worst across the repositories
 
 
 def _format_names(formats: tuple[str, ...]) -> list[str]:
@@ -213,6 +246,9 @@ def _stem(target: str) -> str:
     """The file name stem of a target's reports: its last path part (``org_name`` on the Hub)."""
     name = target.split("://", 1)[-1].split("@", 1)[0].rstrip("/")
     if "://" in target:
+        kind, _, repo = name.rsplit("/", 1)[-1].partition("--")  # hf-cache:///DIR/models--ORG--NAME
+        if repo and kind in ("models", "datasets", "spaces"):
+            name = repo.replace("--", "/")
         name = name.removeprefix("datasets/").replace("/", "_")
     else:
         name = Path(name).resolve().name if name in ("", ".", "..") else Path(name).name
@@ -229,3 +265,12 @@ def main() -> None:
     except click.ClickException as exc:
         fail(exc.format_message(), EXIT_USAGE)
     sys.exit(code or 0)
+
+
+from auditor.cli_diff import diff as _diff  # noqa: E402
+
+cli.add_command(_diff)
+
+from auditor.cli_check import check as _check  # noqa: E402
+
+cli.add_command(_check)

@@ -334,6 +334,8 @@ class AuditResult:
     #: The text of each license file read, by path: BOM formats quote a license
     #: outside the SPDX list from the repo's own copy.
     license_texts: tuple[tuple[str, str], ...] = field(default=())
+    #: The repo's own name (``tiny-chat`` for ``hf://acme/tiny-chat@v1``); "" when unknown.
+    name: str = ""
 
     def worst_severity(self) -> Severity | None:
         if not self.findings:

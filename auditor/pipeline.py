@@ -224,7 +224,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
                 upstream, changes=tuple(c for c in upstream.changes if not policy.ignores(c.path))
             )
     components = build_components(inventory, detections)
-    root_name = source.target.rstrip("/").rsplit("/", 1)[-1]
+    root_name = source.name
     bases = _base_licenses(
         base_models(detected.facts, own_names(root_name, detected.facts)),
         detections,
@@ -237,6 +237,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     result = AuditResult(
         tool=Tool("auditor", __version__),
         target=source.target,
+        name=root_name,
         inventory=inventory,
         detections=detections,
         components=components,

@@ -50,7 +50,7 @@ from auditor.model import (
     Method,
     Upstream,
 )
-from auditor.sources import Source, open_source, os_reason
+from auditor.sources import SOURCES, Source, open_source, os_reason
 from auditor.textio import NotTextError
 
 log = logging.getLogger(__name__)
@@ -497,14 +497,20 @@ def _dropped_key(d: DroppedNotice) -> tuple[str, int, str, str]:
 def compare(source: Source, inventory: Inventory, upstream_target: str) -> Upstream:
     """Compare the audited tree (``source``/``inventory``) with the upstream at ``upstream_target``.
 
-    Raises UsageError when ``upstream_target`` is not an existing directory.
+    ``upstream_target`` is any target a source reads: a folder, a git revision
+    (``PATH@REV``), a Hub repo or a cached one. Raises UsageError when it names a
+    folder that does not exist, or a source cannot open it.
     """
     from auditor.pipeline import Options, run_audit  # the pipeline imports this module
 
-    if not os.path.isdir(upstream_target):
-        shown = upstream_target.replace("\r", "\\r").replace("\n", "\\n")
+    shown = upstream_target.replace("\r", "\\r").replace("\n", "\\n")
+    local = not any(cls.accepts(upstream_target) for name, cls in SOURCES if name != "dir")
+    if local and not os.path.isdir(upstream_target):
         raise UsageError(f"--upstream {shown}: no such directory")
-    upstream_source = open_source(upstream_target)
+    try:
+        upstream_source = open_source(upstream_target)
+    except UsageError as exc:
+        raise UsageError(f"--upstream {shown}: {exc}") from exc
     result = run_audit(upstream_source, Options(checks=()))
     comparison = _Comparison(
         _Side("derivative", source, inventory),

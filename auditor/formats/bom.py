@@ -191,6 +191,50 @@ class Bom:
         return max(inside, key=len) if inside else ""
 
 
+_NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)"
+_ENERGY = re.compile(rf"^\s*{_NUMBER}\s*(kwh|mwh|mj)\s*$", re.IGNORECASE)
+#: Energy units the card facts use -> (the unit reported, factor).
+ENERGY_UNITS = {"kwh": ("kWh", 1.0), "mwh": ("kWh", 1000.0), "mj": ("MJ", 1.0)}
+
+
+def number(text: str) -> int | float:
+    """``1,250`` -> 1250; ``61.5`` -> 61.5."""
+    value = float(text.replace(",", ""))
+    return int(value) if value.is_integer() else value
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A ``metric`` fact (``TYPE=VALUE[ on DATASET]``) taken apart."""
+
+    type: str
+    value: str
+    dataset: str | None = None
+
+
+def metrics(values: list[str]) -> list[Metric]:
+    """The ``metric`` facts that have a type and a value, in order."""
+    out: list[Metric] = []
+    for v in values:
+        kind, sep, rest = v.partition("=")
+        score, on, dataset = rest.partition(" on ")
+        if sep and kind.strip() and score.strip():
+            out.append(Metric(kind.strip(), score.strip(), dataset.strip() if on else None))
+    return out
+
+
+def energies(values: list[str]) -> list[tuple[int | float, str]]:
+    """``energy_consumption`` facts as (quantity, ``kWh`` or ``MJ``); MWh become kWh."""
+    out: list[tuple[int | float, str]] = []
+    for v in values:
+        m = _ENERGY.match(v)
+        if m:
+            unit, factor = ENERGY_UNITS[m[2].lower()]
+            quantity = number(m[1]) * factor
+            out.append((int(quantity) if float(quantity).is_integer() else quantity, unit))
+    return out
+
+
 def tree_digest(files: tuple[FileEntry, ...]) -> str:
     """The content's identity: a file without a known sha256 counts by its size only."""
     h = hashlib.sha256()
@@ -361,6 +405,8 @@ def _download(result: AuditResult) -> str | None:
 
 
 def _name(result: AuditResult) -> str:
+    if result.name:
+        return result.name
     target = result.target.rstrip("/")
     if target.startswith("hf://"):
         target = target.split("@", 1)[0]

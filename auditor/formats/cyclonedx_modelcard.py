@@ -27,6 +27,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from auditor.formats.bom import energies, number
+from auditor.formats.bom import metrics as parse_metrics
+
 if TYPE_CHECKING:
     from auditor.formats.bom import Bom, Package
 
@@ -38,9 +41,7 @@ APPROACHES = (
     "semi-supervised",
     "self-supervised",
 )
-_NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)"
-_ENERGY = re.compile(rf"^\s*{_NUMBER}\s*kwh\s*$", re.IGNORECASE)
-_CO2 = re.compile(rf"^\s*{_NUMBER}\s*(g|kg|t)\b", re.IGNORECASE)
+_CO2 = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(g|kg|t)\b", re.IGNORECASE)
 #: Grams of a CO2 unit, to write tonnes (``tCO2eq``, the only unit the schema has).
 _GRAMS = {"g": 1, "kg": 1_000, "t": 1_000_000}
 
@@ -60,11 +61,6 @@ def data_entry(name: str, url: str | None, description: str | None = None) -> di
     return entry
 
 
-def _number(text: str) -> int | float:
-    value = float(text.replace(",", ""))
-    return int(value) if value.is_integer() else value
-
-
 def _approach(values: list[str]) -> str | None:
     for v in values:
         norm = re.sub(r"[\s_]+", "-", v.strip().lower())
@@ -74,35 +70,22 @@ def _approach(values: list[str]) -> str | None:
     return None
 
 
-def _metric(value: str) -> dict[str, str] | None:
-    kind, sep, rest = value.partition("=")
-    if not sep or not kind.strip() or not rest.strip():
-        return None
-    metric = {"type": kind.strip()}
-    score, on, dataset = rest.partition(" on ")
-    metric["value"] = score.strip()
-    if on and dataset.strip():
-        metric["slice"] = dataset.strip()
-    return metric
-
-
 def _environment(energy: list[str], co2: list[str]) -> dict[str, Any]:
     """``environmentalConsiderations``: the first energy figure that parses, with the CO2."""
     tonnes: int | float | None = None
     for value in co2:
         m = _CO2.match(value)
         if m:
-            tonnes = _number(m.group(1)) * _GRAMS[m.group(2).lower()] / 1_000_000
+            tonnes = number(m.group(1)) * _GRAMS[m.group(2).lower()] / 1_000_000
             tonnes = int(tonnes) if float(tonnes).is_integer() else tonnes
             break
-    for value in energy:
-        m = _ENERGY.match(value)
-        if not m:
-            continue
+    for quantity, unit in energies(energy):
+        if unit != "kWh":
+            continue  # the 1.6 schema's energy unit is kWh only
         use: dict[str, Any] = {
             "activity": "training",
             "energyProviders": [],
-            "activityEnergyCost": {"value": _number(m.group(1)), "unit": "kWh"},
+            "activityEnergyCost": {"value": quantity, "unit": "kWh"},
         }
         if tonnes is not None:
             use["co2CostEquivalent"] = {"value": tonnes, "unit": "tCO2eq"}
@@ -140,7 +123,10 @@ def model_card(bom: Bom, pkg: Package, datasets: list[str]) -> dict[str, Any]:
     if datasets:
         params["datasets"] = [{"ref": ref} for ref in datasets]
 
-    metrics = [m for m in (_metric(v) for v in facts("metric")) if m is not None]
+    metrics = [
+        {"type": m.type, "value": m.value, **({"slice": m.dataset} if m.dataset else {})}
+        for m in parse_metrics(facts("metric"))
+    ]
 
     considerations: dict[str, Any] = {}
     if facts("intended_use"):

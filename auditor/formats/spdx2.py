@@ -204,17 +204,18 @@ class _Writer:
             comment = [f"{ROLE_WORDS[pkg.role]}."]
             if pkg.comment:
                 comment.append(pkg.comment)
-            if pkg.component is not None and pkg.component.reason:
-                comment.append(f"Concluded from {pkg.component.reason}.")
             if pkg.component is not None and pkg.component.concluded is None:
                 comment.append("No license could be concluded: see the review annotations.")
+            elif pkg.component is not None and pkg.component.reason:
+                comment.append(f"Concluded from {pkg.component.reason}.")
             if files and not complete:
                 missing = [f.path for f in pkg.files if not f.sha1]
                 comment.append(
                     "Files not analyzed: no SHA1 for "
                     + ", ".join(missing[:20])
                     + (" ..." if len(missing) > 20 else "")
-                    + " (Git LFS content not in the tree, or unreadable)."
+                    + " (content not here: a Git LFS pointer, weights not downloaded from the Hub, "
+                    "or an unreadable file)."
                 )
             refs = []
             if pkg.role == "base-model" and hub_org(pkg.name):

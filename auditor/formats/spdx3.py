@@ -45,8 +45,10 @@ from auditor.formats.bom import (
     BomFormat,
     Package,
     Term,
+    energies,
     expression_ids,
     hub_org,
+    metrics,
 )
 from auditor.model import FileEntry, FileKind, Finding, LicenseDetection
 from auditor.policy import fingerprint
@@ -82,12 +84,10 @@ FILE_PURPOSES: dict[FileKind, str] = {
 }
 
 #: Energy units a card states, as SPDX units and the factor to them.
-ENERGY_UNITS: dict[str, tuple[str, float]] = {
-    "kwh": (spdx3.ai_EnergyUnitType.kilowattHour, 1.0),
-    "mwh": (spdx3.ai_EnergyUnitType.kilowattHour, 1000.0),
-    "mj": (spdx3.ai_EnergyUnitType.megajoule, 1.0),
+SPDX3_ENERGY_UNITS: dict[str, str] = {
+    "kWh": spdx3.ai_EnergyUnitType.kilowattHour,
+    "MJ": spdx3.ai_EnergyUnitType.megajoule,
 }
-_ENERGY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*$")
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
 _FRAGMENT = re.compile(r"[^A-Za-z0-9.+-]+")
 #: Keys shown first in every object of the document, in this order.
@@ -123,27 +123,6 @@ def _pairs(values: list[str]) -> list[tuple[str, str | None]]:
         key, value = key.strip(), value.strip()
         if key:
             out.append((key, value if sep and value else None))
-    return out
-
-
-def _metrics(values: list[str]) -> list[tuple[str, str | None]]:
-    """``TYPE=VALUE[ on DATASET]`` facts as (``TYPE`` or ``TYPE (DATASET)``, VALUE)."""
-    out: list[tuple[str, str | None]] = []
-    for key, value in _pairs(values):
-        if value is not None and " on " in value:
-            value, dataset = (s.strip() for s in value.rsplit(" on ", 1))
-            key = f"{key} ({dataset})" if dataset else key
-        out.append((key, value or None))
-    return out
-
-
-def _energy(values: list[str]) -> list[tuple[float, str]]:
-    out: list[tuple[float, str]] = []
-    for v in values:
-        m = _ENERGY.match(v)
-        if m and m[2].lower() in ENERGY_UNITS:
-            unit, factor = ENERGY_UNITS[m[2].lower()]
-            out.append((float(m[1]) * factor, unit))
     return out
 
 
@@ -433,7 +412,10 @@ class _Document:
                 spdx3.DictionaryEntry(key=k, value=v) for k, v in _pairs(facts("hyperparameter"))
             ],
             "ai_metric": [
-                spdx3.DictionaryEntry(key=k, value=v) for k, v in _metrics(facts("metric"))
+                spdx3.DictionaryEntry(
+                    key=f"{m.type} ({m.dataset})" if m.dataset else m.type, value=m.value
+                )
+                for m in metrics(facts("metric"))
             ],
         }
         if facts("limitation"):
@@ -449,7 +431,10 @@ class _Document:
             training += [f"{label}: {v}" for v in facts(name)]
         if training:
             info["ai_informationAboutTraining"] = "\n\n".join(training)
-        energy = _energy(facts("energy_consumption"))
+        energy = [
+            (float(q), SPDX3_ENERGY_UNITS[unit])
+            for q, unit in energies(facts("energy_consumption"))
+        ]
         if energy:
             info["ai_energyConsumption"] = spdx3.ai_EnergyConsumption(
                 ai_trainingEnergyConsumption=[

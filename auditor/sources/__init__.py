@@ -46,6 +46,13 @@ class Source(ABC):
     def reader(self, path: str) -> AbstractContextManager[ReadAt]:
         """Random access to one file's bytes, for bounded header reads."""
 
+    @property
+    def name(self) -> str:
+        """The repo's own name (``tiny-chat`` for ``hf://acme/tiny-chat@v1``): names its
+        BOM documents and tells the repo's own name from a base model's."""
+        rest = self.target.split("://", 1)[-1].split("@", 1)[0].rstrip("/")
+        return rest.rsplit("/", 1)[-1] or "repository"
+
     def location(self, path: str) -> str | None:
         """The file's absolute path on this machine, when it has one (fast hashing)."""
         return None
@@ -140,5 +147,13 @@ def entries_sorted(
     )
 
 
-# Registration order is the order targets are tried in: most specific first.
-from auditor.sources import local  # noqa: E402,F401
+# Registration order is the order targets are tried in: most specific first. Only
+# git_rev (PATH@REV) must come before local, which takes every target without "://";
+# the URL schemes (hf-cache://, hf://) never overlap. Alphabetical (ruff's order) does it.
+from auditor.sources import (  # noqa: E402,F401
+    git_rev,
+    hf_cache,
+    hub,
+    local,
+)
+from auditor.sources.hf_cache import expand as expand  # noqa: E402

@@ -36,19 +36,31 @@ class LocalSource(Source):
     def _location(self, path: str) -> Path:
         return self.root / path
 
+    @property
+    def name(self) -> str:
+        return self.root.name or "repository"
+
+    def _file(self, path: str) -> Path:
+        """The file that holds ``path``'s bytes (a subclass may look through links);
+        raises OSError."""
+        return self._location(path)
+
     def location(self, path: str) -> str | None:
-        return str(self._location(path))
+        try:
+            return str(self._file(path))
+        except OSError:
+            return None
 
     def stat_key(self, path: str) -> tuple[int, ...] | None:
         try:
-            st = os.stat(self._location(path))
+            st = os.stat(self._file(path))
         except OSError:
             return None
         return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     @contextmanager
     def reader(self, path: str) -> Iterator[ReadAt]:
-        with open(self._location(path), "rb") as fh:
+        with open(self._file(path), "rb") as fh:
 
             def read_at(offset: int, length: int) -> bytes:
                 fh.seek(offset)
@@ -60,17 +72,23 @@ class LocalSource(Source):
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
         for path, size in self._walk(skipped):
-            try:
-                with self.reader(path) as read_at:
-                    entry, problem = examine(path, size, read_at)
-            except OSError as exc:
-                entry = FileEntry(path, size, kind_from_name(path))
-                problem = Skipped(path, f"cannot read: {os_reason(exc)}")
+            entry, problem = self._examine(path, size)
             files.append(entry)
             if problem:
                 skipped.append(problem)
         f, s = entries_sorted(files, skipped)
         return Inventory(root=str(self.root), revision=None, files=f, skipped=s)
+
+    def _examine(self, path: str, size: int) -> tuple[FileEntry, Skipped | None]:
+        """The entry of one file from a bounded look at it; a file that cannot be opened
+        keeps its entry (kind from the name) and says why."""
+        try:
+            with self.reader(path) as read_at:
+                return examine(path, size, read_at)
+        except OSError as exc:
+            return FileEntry(path, size, kind_from_name(path)), Skipped(
+                path, f"cannot read: {os_reason(exc)}"
+            )
 
     def _walk(self, skipped: list[Skipped]) -> Iterator[tuple[str, int]]:
         """Yield (path, size) of regular files; record everything passed over.
@@ -130,15 +148,21 @@ class LocalSource(Source):
         if real != self.root and self.root not in real.parents:
             skipped.append(Skipped(path, "symlink points outside the repository, not followed"))
             return None
-        if stat.S_ISDIR(st.st_mode):
-            skipped.append(
-                Skipped(
-                    path,
-                    "symlink to a directory, not followed (its files are audited where they are)",
-                )
+        return linked_file_size(path, st, skipped)
+
+
+def linked_file_size(path: str, st: os.stat_result, skipped: list[Skipped]) -> int | None:
+    """The size of the regular file a symlink leads to; a link to anything else is
+    recorded in ``skipped`` and gives None."""
+    if stat.S_ISDIR(st.st_mode):
+        skipped.append(
+            Skipped(
+                path,
+                "symlink to a directory, not followed (its files are audited where they are)",
             )
-            return None
-        if not stat.S_ISREG(st.st_mode):
-            skipped.append(Skipped(path, "symlink to something that is not a regular file"))
-            return None
-        return st.st_size
+        )
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        skipped.append(Skipped(path, "symlink to something that is not a regular file"))
+        return None
+    return st.st_size

@@ -1,0 +1,161 @@
+"""``auditor check [--root DIR] FILES...``: the fast check of what a commit changes.
+
+The pre-commit hook ``auditor-check`` runs it with the staged files (paths
+relative to the repo root, the current directory). It reads only the changed
+files and the files that decide licenses, reports the findings that concern the
+change, one line each with its fix, and prints nothing when the check passes
+(unless ``-v``). Exit codes as ``scan``. How files and findings are chosen:
+``auditor/changed.py`` and docs/precommit.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fail
+from auditor.errors import AuditorError, UsageError
+from auditor.model import AuditResult, Finding, Severity
+from auditor.policy import FAIL_ON
+
+
+def repo_path(arg: str, root: Path) -> str:
+    """``arg`` (relative to the current directory) as a path relative to ``root``.
+
+    The file's folder is resolved (symlinked folders), the file name is kept as it
+    is: a symlink named in a commit is that symlink, not its target."""
+    absolute = os.path.abspath(arg)
+    real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+    rel = os.path.relpath(real, root)
+    if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+        raise UsageError(f"{arg} is not a file in {root}")
+    if os.path.isdir(real) and not os.path.islink(real):
+        raise UsageError(f"{arg} is a folder: check takes files (auditor scan audits a folder)")
+    return rel.replace(os.sep, "/")
+
+
+def where(f: Finding) -> str:
+    """``path:line`` of a finding, or the component it is about."""
+    if f.path is None:
+        return f"({f.component} component)" if f.component else "(repository)"
+    line = next((e.start_line for e in f.evidence if e.path == f.path), None)
+    return f"{f.path}:{line}" if line else f.path
+
+
+def render(f: Finding, result: AuditResult, changed: frozenset[str]) -> list[str]:
+    """The lines of one finding: ``path:line: severity rule: message``, what changed, the fix."""
+    from auditor.changed import concerns
+
+    lines = [f"{where(f)}: {f.severity.value} {f.rule}: {f.message}"]
+    touched = concerns(f, result, changed)
+    if touched and touched != (f.path,):
+        shown = ", ".join(touched[:5]) + (
+            f" and {len(touched) - 5} more" if len(touched) > 5 else ""
+        )
+        lines.append(f"  changed: {shown}")
+    if f.fix:
+        lines.append(f"  fix: {f.fix}")
+    return lines
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The repository's root folder (FILES are relative to the current directory).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default=None,
+    help="Exit 1 when a finding at or above this severity concerns the changed files.  "
+    "[default: the policy's fail-on, else error]",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy file to use instead of the root's .auditor.toml or [tool.auditor].",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Baseline file of accepted findings; overrides the policy's baseline.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also show findings below --fail-on, and a summary line when the check passes.",
+)
+def check(
+    files: tuple[str, ...],
+    root: Path,
+    fail_on: str | None,
+    policy_file: Path | None,
+    baseline: Path | None,
+    verbose: bool,
+) -> None:
+    """Check the changed FILES of a commit, fast (the pre-commit hook auditor-check).
+
+    Reads FILES and the files that decide licenses (license, notice, README and
+    config files, package metadata, the policy), lists every other file of the git
+    index without reading it, and reports the findings that concern FILES: those
+    naming one of them, those of a component holding one, or every finding when a
+    license, notice or README file changed. Files the index deletes count as changed.
+    No ScanCode index, no weight hashing.
+    """
+    from auditor.changed import check as run_check
+    from auditor.policy import load_policy
+
+    try:
+        if not root.is_dir():
+            raise UsageError(f"no such folder: {root} (--root)")
+        real_root = root.resolve()
+        changed = [repo_path(f, real_root) for f in files]
+        policy = load_policy(root, policy_file)
+        policy = policy.with_baseline(baseline or policy.baseline)
+        threshold = fail_on or policy.fail_on or "error"
+        level = None if threshold == "never" else Severity(threshold)
+        outcome = run_check(real_root, changed, policy, level)
+    except UsageError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except AuditorError as exc:
+        fail(str(exc), EXIT_FAILED)
+    except OSError as exc:
+        fail(f"cannot check {root}: {exc.strerror or exc}", EXIT_FAILED)
+    failing = [f for f in outcome.findings if level is not None and f.severity.rank >= level.rank]
+    shown = outcome.findings if (failing or verbose) else ()
+    out = [line for f in shown for line in render(f, outcome.result, outcome.changed)]
+    if out:
+        click.echo("\n".join(out))
+    if failing:
+        n = len(failing)
+        why = ""
+        if outcome.deciding:
+            why = (
+                f" ({', '.join(outcome.deciding[:3])}{' ...' if len(outcome.deciding) > 3 else ''}"
+                " changed: a license, notice, README or policy file concerns every finding)"
+            )
+        click.echo(
+            f"auditor check: {n} finding{'s' if n != 1 else ''} at or above {threshold} "
+            f"concern{'s' if n == 1 else ''} the changed files{why}; `auditor scan {root}` "
+            "shows the whole audit",
+            err=True,
+        )
+        sys.exit(EXIT_FINDINGS)
+    if verbose:
+        how = "confirmed by reading every file" if outcome.confirmed else "fast pass"
+        click.echo(
+            f"auditor check: {len(outcome.changed)} changed, {outcome.listed} files listed "
+            f"({outcome.listing}), {len(outcome.read)} read; nothing at or above {threshold} "
+            f"({how})",
+            err=True,
+        )
+    sys.exit(EXIT_OK)
