@@ -274,3 +274,7 @@ cli.add_command(_diff)
 from auditor.cli_check import check as _check  # noqa: E402
 
 cli.add_command(_check)
+
+from auditor.cli_registry import registry as _registry  # noqa: E402
+
+cli.add_command(_registry)

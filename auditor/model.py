@@ -336,6 +336,8 @@ class AuditResult:
     license_texts: tuple[tuple[str, str], ...] = field(default=())
     #: The repo's own name (``tiny-chat`` for ``hf://acme/tiny-chat@v1``); "" when unknown.
     name: str = ""
+    #: Where others get the repo: its Hub page, or its git ``origin`` (``git+https://...``).
+    download_location: str | None = None
 
     def worst_severity(self) -> Severity | None:
         if not self.findings:

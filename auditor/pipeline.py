@@ -238,6 +238,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         tool=Tool("auditor", __version__),
         target=source.target,
         name=root_name,
+        download_location=source.download_location,
         inventory=inventory,
         detections=detections,
         components=components,

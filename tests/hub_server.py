@@ -12,6 +12,11 @@ that ``huggingface_hub`` 2.x uses, so the real client can be pointed at it with
 - tree listing: ``GET /api/{models|datasets}/{repo_id}/tree/{rev}[/{path}]``
   (``recursive``, ``expand``; pages of 1,000 entries, 50 with ``expand``,
   chained by a ``Link: <...>; rel="next"`` header as the Hub does);
+- listing: ``GET /api/{models|datasets}?author=ORG&search=TEXT&limit=N`` as
+  ``HfApi.list_models`` / ``list_datasets`` call it: repos of that author
+  (namespace) whose id contains TEXT (case-insensitive), by id, private ones
+  only for a token that may read them; pages of ``list_page_size`` (or
+  ``limit``, if smaller) chained by ``Link: <...>; rel="next"``;
 - file resolve: ``GET``/``HEAD /[datasets/]{repo_id}/resolve/{rev}/{path}``
   with ``X-Repo-Commit``, ``ETag``, ``X-Linked-Etag``/``X-Linked-Size`` for LFS
   files, ``Accept-Ranges``, ``Range`` -> 206 with ``Content-Range`` (416 when
@@ -22,7 +27,8 @@ that ``huggingface_hub`` 2.x uses, so the real client can be pointed at it with
   that may read it; 401 (no token) / 403 (a token without access)
   ``GatedRepo`` on the files of a gated repo (its info and tree stay public,
   as on the Hub); 429 with ``Retry-After`` for the first ``rate_limit``
-  requests of a repo; forced statuses, 500s and delays per file.
+  requests of a repo; forced statuses, 500s and delays per file, or a status
+  for every request of a repo (``broken``).
 
 Repos are plain values (``HubRepo``); the server indexes each revision once
 when the repo is added (``put``), so a request is a few dict look-ups and a
@@ -62,7 +68,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 #: Extensions the Hub's default ``.gitattributes`` stores in Git LFS (a subset).
 LFS_EXTENSIONS = frozenset(
@@ -98,6 +104,8 @@ class HubRepo:
     #: The first ``rate_limit`` requests for this repo get 429 with ``Retry-After``.
     rate_limit: int = 0
     retry_after: int = 0
+    #: An HTTP status (500, 503...) every request for this repo gets: the Hub failing on it.
+    broken: int = 0
     #: path -> HTTP status every resolve of that file gets (404 says EntryNotFound).
     fail: Mapping[str, int] = field(default_factory=dict)
     #: path -> how many of the first resolves of that file get a 500.
@@ -212,7 +220,7 @@ class Request:
     """One request the server answered."""
 
     method: str
-    route: str  # "info", "tree", "resolve" or "unknown"
+    route: str  # "info", "tree", "resolve", "list" or "unknown"
     kind: str
     repo_id: str
     revision: str | None
@@ -225,6 +233,8 @@ class Request:
     authorization: str | None
     query: str = ""
     user_agent: str = ""
+    #: ``time.monotonic()`` when the answer was sent.
+    at: float = 0.0
 
 
 class _Reply(Exception):
@@ -265,6 +275,7 @@ class HubServer:
         *,
         tree_page_size: int = 1000,
         expanded_page_size: int = 50,
+        list_page_size: int = 1000,
         log: bool = True,
     ) -> None:
         self._repos: dict[tuple[str, str], _Indexed] = {}
@@ -272,6 +283,7 @@ class HubServer:
             self.put(repo)
         self.tree_page_size = tree_page_size
         self.expanded_page_size = expanded_page_size
+        self.list_page_size = list_page_size
         self.logging = log
         self.log: list[Request] = []
         self._httpd: ThreadingHTTPServer | None = None
@@ -428,6 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
                         authorization=auth,
                         query=url.query,
                         user_agent=self.headers.get("User-Agent", ""),
+                        at=time.monotonic(),
                         **record,  # type: ignore[arg-type]
                     )
                 )
@@ -453,6 +466,9 @@ class _Handler(BaseHTTPRequestHandler):
         head: bool,
     ) -> _Reply:
         hub = self.hub
+        if len(segs) == 2 and segs[0] == "api" and segs[1] in ("models", "datasets"):
+            record.update(route="list", kind=segs[1][:-1])
+            return self._list(segs[1][:-1], query, token)
         if len(segs) >= 3 and segs[0] == "api" and segs[1] in ("models", "datasets"):
             kind = segs[1][:-1]
             indexed, repo_id, rest = hub._lookup(kind, segs[2:])
@@ -505,6 +521,8 @@ class _Handler(BaseHTTPRequestHandler):
         with indexed.lock:
             indexed.requests += 1
             limited = indexed.requests <= repo.rate_limit
+        if repo.broken:
+            raise _error(repo.broken, f"Internal Error ({repo.broken})")
         if limited:
             raise _error(
                 429,
@@ -519,6 +537,54 @@ class _Handler(BaseHTTPRequestHandler):
         if revision is None:
             raise _error(404, f"Invalid rev id: {name}", "RevisionNotFound")
         return revision
+
+    def _list(self, kind: str, query: dict[str, list[str]], token: str | None) -> _Reply:
+        author = (query.get("author") or [""])[-1]
+        search = (query.get("search") or [""])[-1].lower()
+        expand = set(query.get("expand") or [])
+        try:
+            limit = int((query.get("limit") or ["0"])[-1])
+            start = int((query.get("cursor") or ["0"])[-1])
+        except ValueError:
+            raise _error(400, "limit and cursor must be integers") from None
+        repos = sorted(
+            (i.repo for (k, _), i in list(self.hub._repos.items()) if k == kind),
+            key=lambda r: r.repo_id,
+        )
+        found = [
+            r
+            for r in repos
+            if (not author or r.repo_id.split("/")[0] == author)
+            and search in r.repo_id.lower()
+            and (not r.private or token in r.tokens)
+        ]
+        size = min(limit, self.hub.list_page_size) if limit > 0 else self.hub.list_page_size
+        page = [
+            {
+                "_id": hashlib.sha1(r.repo_id.encode(), usedforsecurity=False).hexdigest()[:24],
+                "id": r.repo_id,
+                **({"modelId": r.repo_id} if kind == "model" else {}),
+                "private": r.private,
+                "downloads": 0,
+                "likes": 0,
+                "tags": [],
+                "createdAt": DATE,
+                **(
+                    {"sha": self.hub.sha(r.repo_id, kind=kind)}
+                    if "sha" in expand and not r.private
+                    else {}
+                ),
+                **({"gated": r.gated or False} if "gated" in expand else {}),
+            }
+            for r in found[start : start + size]
+        ]
+        headers = {}
+        if start + size < len(found):
+            params = {k: v for k, v in query.items() if k != "cursor"}  # repeated keys kept
+            params["cursor"] = [str(start + size)]
+            nxt = f"http://{self.headers['Host']}/api/{kind}s?{urlencode(params, doseq=True)}"
+            headers["Link"] = f'<{nxt}>; rel="next"'
+        return _Reply(200, json.dumps(page).encode(), headers)
 
     def _info(self, indexed: _Indexed, revision: Revision, blobs: bool) -> _Reply:
         repo = indexed.repo
@@ -679,3 +745,20 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size or end < start:
         return (-1, -1)
     return start, end
+
+
+def isolate_client(monkeypatch: Any, tmp_path: Path, max_wait: float = 5.0) -> None:
+    """Point-blank tests: no token, telemetry or offline mode from the developer's
+    machine reaches the real client, and HubSource retries fast."""
+    from huggingface_hub import constants
+
+    from auditor.sources.hub import HubSource
+
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "HF_OIDC_RESOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    monkeypatch.setattr(HubSource, "backoff", 0.01)
+    monkeypatch.setattr(HubSource, "max_wait", max_wait)

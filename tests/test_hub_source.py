@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, materialize
 from generate import gguf_bytes, safetensors_bytes
-from hub_server import HubRepo, HubServer
+from hub_server import HubRepo, HubServer, isolate_client
 
 from auditor import __version__
 from auditor.cli import cli
@@ -39,16 +39,7 @@ BIG = 24 * MIB  # weights larger than the header budget
 @pytest.fixture(autouse=True)
 def hub_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No token, telemetry or offline mode from the developer's machine; fast retries."""
-    from huggingface_hub import constants
-
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "HF_OIDC_RESOURCE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
-    monkeypatch.setattr(HubSource, "backoff", 0.01)
-    monkeypatch.setattr(HubSource, "max_wait", 5.0)
+    isolate_client(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -307,3 +307,34 @@ def test_cli_format_usage_errors(args: tuple[str, ...], message: str, tmp_path: 
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:hf_secret@huggingface.co/acme/tiny", "git+https://huggingface.co/acme/tiny"),
+        ("https://github.com/acme/tiny.git", "git+https://github.com/acme/tiny.git"),
+        ("git@github.com:acme/tiny.git", None),  # ssh names no public download location
+    ],
+)
+def test_download_location_from_the_git_origin_without_credentials(
+    tmp_path: Path, url: str, expected: str | None
+) -> None:
+    import shutil
+
+    from conftest import EXAMPLE
+
+    from auditor.pipeline import Options, run_audit
+
+    repo = tmp_path / "tiny"
+    shutil.copytree(EXAMPLE, repo)
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text(
+        f'[core]\n\tbare = false\n[remote "origin"]\n\turl = {url}\n'
+    )
+    result = run_audit(str(repo), Options(checksums=("sha1", "sha256")))
+    doc = _doc(_render(result))
+    locations = {p["name"]: p["downloadLocation"] for p in doc["packages"]}
+    assert locations["tiny"] == (expected or "NOASSERTION")
+    assert locations["tiny (model)"] == (expected or "NOASSERTION")
+    assert "hf_secret" not in json.dumps(doc)

@@ -395,6 +395,8 @@ def _supplier(result: AuditResult, explicit: str | None) -> str | None:
 
 
 def _download(result: AuditResult) -> str | None:
+    if result.download_location:
+        return result.download_location
     if result.target.startswith("hf://"):
         repo = result.target[len("hf://") :].split("@", 1)[0]
         kind, _, rest = repo.partition("/")

@@ -9,8 +9,10 @@ registered in ``SOURCES`` and one import line at the bottom of this file.
 from __future__ import annotations
 
 import errno
+import re
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from auditor.classify import (
     LFS_MAX_POINTER,
@@ -53,6 +55,11 @@ class Source(ABC):
         rest = self.target.split("://", 1)[-1].split("@", 1)[0].rstrip("/")
         return rest.rsplit("/", 1)[-1] or "repository"
 
+    @property
+    def download_location(self) -> str | None:
+        """Where others get this repo (a BOM's download location); None when unknown."""
+        return None
+
     def location(self, path: str) -> str | None:
         """The file's absolute path on this machine, when it has one (fast hashing)."""
         return None
@@ -92,6 +99,33 @@ def open_source(target: str) -> Source:
         if cls.accepts(target):
             return cls(target)  # type: ignore[call-arg]
     raise UsageError(f"no source understands target {target!r}")
+
+
+_CREDENTIALS = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+
+
+def remote_url(repo: Path, revision: str | None = None) -> str | None:
+    """``git+https://host/path[@REVISION]`` from the repo's ``origin`` remote, read from
+    ``.git/config`` without running git; credentials in the URL are dropped. None for a
+    repo without an https origin (ssh remotes name no public download location)."""
+    config = repo / "config" if (repo / "HEAD").is_file() else repo / ".git" / "config"
+    try:
+        text = config.read_text(encoding="utf-8", errors="replace")[: 1 << 20]
+    except OSError:
+        return None
+    section = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.replace(" ", "").lower()
+            continue
+        key, sep, value = stripped.partition("=")
+        if section == '[remote"origin"]' and sep and key.strip().lower() == "url":
+            url = _CREDENTIALS.sub(r"\1", value.strip())
+            if not url.lower().startswith(("https://", "http://")):
+                return None
+            return f"git+{url}" + (f"@{revision}" if revision else "")
+    return None
 
 
 def os_reason(exc: OSError) -> str:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
 from auditor.model import FileEntry, Inventory, Skipped
-from auditor.sources import SOURCES, Source, entries_sorted, examine, os_reason
+from auditor.sources import SOURCES, Source, entries_sorted, examine, os_reason, remote_url
 from auditor.weights import ReadAt
 
 if TYPE_CHECKING:
@@ -191,6 +191,10 @@ class GitRevisionSource(Source):
     @property
     def name(self) -> str:
         return self.root.name or "repository"
+
+    @property
+    def download_location(self) -> str | None:
+        return remote_url(self.root, self.revision)
 
     @classmethod
     def accepts(cls, target: str) -> bool:

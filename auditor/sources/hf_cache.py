@@ -262,6 +262,11 @@ class HfCacheSource(LocalSource):
     def name(self) -> str:
         return self.repo_id.rsplit("/", 1)[-1]
 
+    @property
+    def download_location(self) -> str | None:
+        """The Hub page the snapshot was downloaded from."""
+        return f"https://huggingface.co/{self.repo_id}"
+
     @classmethod
     def accepts(cls, target: str) -> bool:
         return target.startswith(PREFIX)

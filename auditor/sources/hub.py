@@ -86,6 +86,16 @@ def _size(n: int) -> str:
     return f"{n // MIB} MiB" if n >= MIB and n % MIB == 0 else f"{n // 1024} KiB"
 
 
+class HubError(SourceError):
+    """A SourceError of a Hub repo, with ``kind`` saying what went wrong for programs
+    (registry scans): "gated", "private", "missing", "rate-limited", "unreachable",
+    "failed"."""
+
+    def __init__(self, message: str, kind: str = "failed") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 class NotFetched(OSError):
     """A read past what this audit may download of a file."""
 
@@ -530,14 +540,16 @@ class HubSource(Source):
         if isinstance(exc, errors.HFValidationError):
             return UsageError(f"not a valid Hub repo id: {self.repo_id!r}")
         if isinstance(exc, errors.GatedRepoError):
-            return SourceError(self._gated_message())
+            return HubError(self._gated_message(), "gated")
         if isinstance(exc, errors.RevisionNotFoundError):
-            return SourceError(f"{where}: revision {self.requested!r} not found")
+            return HubError(f"{where}: revision {self.requested!r} not found", "missing")
         if isinstance(exc, errors.RepositoryNotFoundError):
-            return SourceError(f"{where}: repository not found, or private and {self._access()}")
+            # 401 is the Hub's answer to a request without a token that may see the repo.
+            kind = "private" if _status(exc) == 401 else "missing"
+            return HubError(f"{where}: repository not found, or private and {self._access()}", kind)
         if isinstance(exc, errors.DisabledRepoError):
-            return SourceError(f"{where}: access to this repository is disabled on the Hub")
-        return SourceError(f"{where}: {self._cause(exc)}")
+            return HubError(f"{where}: access to this repository is disabled on the Hub", "missing")
+        return HubError(f"{where}: {self._cause(exc)}", _kind(exc))
 
     def _gated_message(self) -> str:
         if self.__token:
@@ -586,11 +598,11 @@ class HubSource(Source):
         if isinstance(exc, NotFetched):
             return exc
         if isinstance(exc, errors.GatedRepoError):
-            return SourceError(self._gated_message())
+            return HubError(self._gated_message(), "gated")
         if isinstance(exc, (errors.RevisionNotFoundError, errors.RepositoryNotFoundError)):
             return self._repo_error(exc)
         if isinstance(exc, errors.OfflineModeIsEnabled):
-            return SourceError(f"{self.root}: {self._cause(exc)}")
+            return HubError(f"{self.root}: {self._cause(exc)}", "unreachable")
         status = _status(exc)
         if isinstance(exc, errors.RemoteEntryNotFoundError) or status == 404:
             return OSError(errno.EIO, "not found on the Hub (HTTP 404)")
@@ -598,7 +610,7 @@ class HubSource(Source):
             return PermissionError(errno.EACCES, "access denied by the Hub (HTTP 403)")
         if status is None and _transient(exc):
             if _unreachable(exc):  # the Hub, not this file: nothing more can be read
-                return SourceError(f"{self.root}: {self._cause(exc)}")
+                return HubError(f"{self.root}: {self._cause(exc)}", "unreachable")
             if "Timeout" in type(exc).__name__:
                 return OSError(errno.ETIMEDOUT, "timed out reading from the Hub")
             return OSError(errno.EIO, f"connection to the Hub failed ({type(exc).__name__})")
@@ -631,6 +643,15 @@ def _transient(exc: Exception) -> bool:
     """A timeout or a network failure of the HTTP client (httpx or its fork)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"TimeoutException", "NetworkError", "RemoteProtocolError"})
+
+
+def _kind(exc: Exception) -> str:
+    """``HubError.kind`` of a failed request that is not about access or existence."""
+    if _status(exc) == 429:
+        return "rate-limited"
+    if _unreachable(exc) or "Offline" in type(exc).__name__:
+        return "unreachable"
+    return "failed"
 
 
 def _unreachable(exc: Exception) -> bool:

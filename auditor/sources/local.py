@@ -12,7 +12,14 @@ from pathlib import Path
 from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
 from auditor.model import FileEntry, Inventory, Skipped
-from auditor.sources import SOURCES, Source, entries_sorted, examine, os_reason
+from auditor.sources import (
+    SOURCES,
+    Source,
+    entries_sorted,
+    examine,
+    os_reason,
+    remote_url,
+)
 from auditor.weights import ReadAt
 
 SKIP_DIRS = frozenset({".git"})
@@ -39,6 +46,10 @@ class LocalSource(Source):
     @property
     def name(self) -> str:
         return self.root.name or "repository"
+
+    @property
+    def download_location(self) -> str | None:
+        return remote_url(self.root)
 
     def _file(self, path: str) -> Path:
         """The file that holds ``path``'s bytes (a subclass may look through links);
