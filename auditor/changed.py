@@ -58,7 +58,7 @@ from auditor.model import (
 )
 from auditor.policy import POLICY_FILE, Policy
 from auditor.sources import entries_sorted, os_reason
-from auditor.sources.local import LocalSource
+from auditor.sources.local import LocalSource, utf8_name
 from auditor.weights import ReadAt
 
 log = logging.getLogger(__name__)
@@ -172,11 +172,7 @@ class ChangedSource(LocalSource):
             yield from self._walk(skipped)
             return
         for path in sorted(set(self.listing)):
-            try:
-                path.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+            if not utf8_name(path, skipped):
                 continue
             try:
                 st = os.lstat(self._location(path))

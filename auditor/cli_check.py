@@ -16,10 +16,9 @@ from pathlib import Path
 
 import click
 
-from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fail
+from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FAIL_ON, fail
 from auditor.errors import AuditorError, UsageError
 from auditor.model import AuditResult, Finding, Severity
-from auditor.policy import FAIL_ON
 
 
 def repo_path(arg: str, root: Path) -> str:

@@ -13,9 +13,8 @@ from pathlib import Path
 import click
 
 from auditor.atomic import write_atomic
-from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fail
+from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FAIL_ON, fail
 from auditor.errors import AuditorError, UsageError
-from auditor.policy import FAIL_ON
 
 
 def policy_root(target: str) -> Path | None:

@@ -124,11 +124,7 @@ class LocalSource(Source):
                 path = f"{rel}/{de.name}" if rel else de.name
                 if de.name in SKIP_DIRS:
                     continue
-                try:
-                    path.encode("utf-8")
-                except UnicodeEncodeError:
-                    shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                    skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+                if not utf8_name(path, skipped):
                     continue
                 try:
                     st = de.stat(follow_symlinks=False)
@@ -160,6 +156,18 @@ class LocalSource(Source):
             skipped.append(Skipped(path, "symlink points outside the repository, not followed"))
             return None
         return linked_file_size(path, st, skipped)
+
+
+def utf8_name(path: str, skipped: list[Skipped]) -> bool:
+    """Whether ``path`` is valid UTF-8 (reports need it); a name that is not is recorded
+    in ``skipped``, shown with replacement characters."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+        return False
+    return True
 
 
 def linked_file_size(path: str, st: os.stat_result, skipped: list[Skipped]) -> int | None:
