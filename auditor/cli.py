@@ -19,7 +19,7 @@ from auditor.errors import AuditorError, UsageError
 from auditor.model import AuditResult, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
-FAIL_ON = ("error", "warning", "note", "never")
+FAIL_ON: tuple[str, ...] = ("error", "warning", "note", "never")
 
 
 def exit_code(result: AuditResult, fail_on: str) -> int:
