@@ -1,12 +1,17 @@
-"""Writing a file so that readers see the old content or the new, never half of it.
+"""Writing so that readers see the old content or the new, never half of it.
 
-Reports (``--output``) and baseline files are both written this way.
+Reports (``--output``) and baseline files are written with ``write_atomic``;
+the SQLite databases (checksum cache, registry history) change inside
+``sqlite_transaction``.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from auditor.errors import UsageError
@@ -58,3 +63,17 @@ def _mode(path: Path) -> int:
         mask = os.umask(0o022)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+@contextmanager
+def sqlite_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on an autocommit connection (``isolation_level=None``),
+    taking the write lock at once (``BEGIN IMMEDIATE``) so that two writers wait on the
+    busy timeout instead of failing half-way; rolled back on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

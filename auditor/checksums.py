@@ -40,13 +40,13 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from auditor.atomic import sqlite_transaction
 from auditor.model import FileEntry, Inventory, Skipped
 from auditor.sources import Source, entries_sorted, os_reason
 from auditor.weights import ReadAt
@@ -171,7 +171,7 @@ class DigestCache:
                 raise sqlite3.DatabaseError(
                     f"schema version {version} is newer than this auditor's ({SCHEMA_VERSION})"
                 )
-            with self._transaction():
+            with sqlite_transaction(self._db):
                 # Re-read under the write lock: another audit may have just created it.
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                     db.execute("DROP TABLE IF EXISTS digests")  # an older layout: start over
@@ -195,7 +195,7 @@ class DigestCache:
     def put(self, rows: list[tuple[str, tuple[int, ...], dict[str, str]]]) -> None:
         """Store (location, stat key, digests) rows, replacing older versions; prune old rows."""
         now = time.time_ns()
-        with self._transaction():
+        with sqlite_transaction(self._db):
             self._db.executemany(
                 "INSERT OR REPLACE INTO digests (location, stat, sha1, sha256, stored)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -205,16 +205,6 @@ class DigestCache:
                 ],
             )
             self._db.execute("DELETE FROM digests WHERE stored < ?", (now - PRUNE_NS,))
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()

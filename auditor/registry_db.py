@@ -43,6 +43,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from auditor.atomic import sqlite_transaction
 from auditor.errors import AuditorError
 from auditor.model import AuditResult, Severity
 
@@ -254,14 +255,8 @@ class RegistryDB:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self._lock, self._errors("cannot write"):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, self._errors("cannot write"), sqlite_transaction(self._db):
+            yield
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock, self._errors("cannot read"):
