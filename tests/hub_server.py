@@ -423,39 +423,36 @@ class _Handler(BaseHTTPRequestHandler):
             "path": None,
             "range": self.headers.get("Range"),
         }
-        sent = 0
         try:
             reply = self._route(segs, query, token, record, head)
         except _Reply as r:
             reply = r
-        try:
-            sent = self._send(reply, head)
-        finally:
-            if self.hub.logging:
-                self.hub.log.append(
-                    Request(
-                        method=self.command,
-                        status=reply.status,
-                        bytes=sent if record["route"] == "resolve" else 0,
-                        authorization=auth,
-                        query=url.query,
-                        user_agent=self.headers.get("User-Agent", ""),
-                        at=time.monotonic(),
-                        **record,  # type: ignore[arg-type]
-                    )
+        # Logged before the answer goes out: a client that has its answer finds the
+        # request in the log (logged after, a test could look before the append).
+        if self.hub.logging:
+            self.hub.log.append(
+                Request(
+                    method=self.command,
+                    status=reply.status,
+                    bytes=0 if head or record["route"] != "resolve" else len(reply.body),
+                    authorization=auth,
+                    query=url.query,
+                    user_agent=self.headers.get("User-Agent", ""),
+                    at=time.monotonic(),
+                    **record,  # type: ignore[arg-type]
                 )
+            )
+        self._send(reply, head)
 
-    def _send(self, reply: _Reply, head: bool) -> int:
+    def _send(self, reply: _Reply, head: bool) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        if head:
-            return 0
-        self.wfile.write(reply.body)
-        return len(reply.body)
+        if not head:
+            self.wfile.write(reply.body)
 
     def _route(
         self,
