@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint example signatures signatures-check bench clean
+.PHONY: install test lint example signatures signatures-check bench corpus clean
 
 install:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "auditor needs Python >= 3.10"'
@@ -35,6 +35,10 @@ signatures-check:
 
 bench:
 	$(BIN)/python bench/run.py
+
+# The real-world corpus (../shared/corpus): right / wrong / unknown per part, and findings.
+corpus:
+	$(BIN)/python bench/corpus.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

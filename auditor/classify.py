@@ -51,6 +51,13 @@ _NOTICE_NAME = re.compile(
 )
 _README_NAME = re.compile(r"^(readme|model[-_]?card)([-_.].*)?$", re.IGNORECASE)
 
+# Vocabularies and merge tables by their usual names: gpt2-vocab.json, gpt2-merges.txt,
+# bpe_simple_vocab_16e6.txt.gz (CLIP), rwkv_vocab_v20230424.txt.
+_TOKENIZER_NAME = re.compile(
+    r"(?:^|[-_.])(?:vocab|merges|bpe)(?:[-_.][\w.-]*)?\.(?:json|txt|txt\.gz|model|bpe)$|"
+    r"\.(?:bpe|vocab)$"
+)
+
 LFS_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_MAX_POINTER = 1024
 HEAD_BYTES = 16
@@ -58,19 +65,23 @@ HEAD_BYTES = 16
 
 def kind_from_name(path: str) -> FileKind:
     """Classify by name alone; weights still get their header checked afterwards."""
-    name = PurePosixPath(path).name
+    # Plain string work: pathlib objects per file cost more than the rest of this function.
+    parts = path.split("/")
+    name = parts[-1]
+    parent = parts[-2].lower() if len(parts) > 1 else ""
     lower = name.lower()
-    suffixes = [s[1:] for s in PurePosixPath(lower).suffixes]
-    ext = suffixes[-1] if suffixes else ""
+    stem = lower.lstrip(".")  # ".bashrc" has no suffix (pathlib's rule)
+    ext = stem.rsplit(".", 1)[-1] if "." in stem and not lower.endswith(".") else ""
     if (
         lower in TOKENIZER_NAMES
         or lower.endswith(".tiktoken")
         or (ext == "model" and "token" in lower)
+        or _TOKENIZER_NAME.search(lower)
     ):
         return FileKind.TOKENIZER
     if ext in CODE_EXTENSIONS or lower in CODE_NAMES or lower.startswith("requirements"):
         return FileKind.CODE
-    in_licenses_dir = PurePosixPath(path).parent.name.lower() in ("licenses", "licences")
+    in_licenses_dir = parent in ("licenses", "licences")
     licensey = _LICENSE_START.match(name) or _LICENSE_NAME.search(name) or in_licenses_dir
     if licensey and (
         ext in TEXTUAL_EXTENSIONS or not ext or ext not in WEIGHT_EXTENSIONS | DATA_EXTENSIONS
@@ -84,11 +95,14 @@ def kind_from_name(path: str) -> FileKind:
         return FileKind.README
     # Dotfiles and files under dot-folders configure tools (.pre-commit-config.yaml,
     # .github/...), never a model.
-    hidden = any(part.startswith(".") for part in PurePosixPath(path).parts)
+    hidden = any(part.startswith(".") for part in parts)
+    # A config/ or configs/ folder holds run and experiment settings (Hydra, mmcv), not a
+    # shipped model's configuration, which sits beside its weights.
+    in_configs = parent in ("config", "configs", "conf", "cfg")
     if not hidden and (
         lower.endswith(".index.json")
         or lower in CONFIG_NAMES
-        or re.search(r"(^|[-_])config\.(json|ya?ml)$", lower)
+        or (re.search(r"(^|[-_])config\.(json|ya?ml)$", lower) and not in_configs)
     ):
         return FileKind.CONFIG
     if ext in WEIGHT_EXTENSIONS:  # shards (model-00001-of-00004.safetensors) included

@@ -16,17 +16,14 @@ import click
 from auditor import __version__
 from auditor.atomic import write_atomic
 from auditor.errors import AuditorError, UsageError
-from auditor.model import AuditResult, Severity
+from auditor.model import AuditResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 FAIL_ON: tuple[str, ...] = ("error", "warning", "note", "never")
 
 
 def exit_code(result: AuditResult, fail_on: str) -> int:
-    if fail_on == "never":
-        return EXIT_OK
-    threshold = Severity(fail_on).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in result.findings) else EXIT_OK
+    return EXIT_FINDINGS if result.fails(fail_on) else EXIT_OK
 
 
 def fail(message: str, code: int) -> None:
@@ -116,6 +113,19 @@ def cli(verbose: int) -> None:
     metavar="REF",
     help="Audit the tree of commit REF of the git repository at TARGET, without checking it out",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Text report: only the summary lines and the findings.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    "detail",
+    count=True,
+    help="Text report: every piece of evidence, mentions included.",
+)
 def scan(
     target: str,
     formats: tuple[str, ...],
@@ -130,6 +140,8 @@ def scan(
     write_baseline_to: Path | None,
     upstream: str | None,
     rev: str | None,
+    quiet: bool,
+    detail: int,
 ) -> None:
     """Audit the repository at TARGET: a folder, PATH@REV (a git revision),
     hf://ORG/NAME[@REV] (a Hub repo) or hf-cache://[ORG/NAME] (the local Hub cache)."""
@@ -186,7 +198,16 @@ def scan(
             policy = policy.with_baseline(None)
         else:
             policy = policy.with_baseline(baseline or policy.baseline)
-        renderers = [FORMATS.get(name)(supplier=supplier) for name in names]
+        if quiet and detail:
+            fail("--quiet and --verbose cannot be used together", EXIT_USAGE)
+        renderers = [
+            FORMATS.get(name)(
+                supplier=supplier,
+                fail_on=fail_on or policy.fail_on or "error",
+                detail=-1 if quiet else detail,
+            )
+            for name in names
+        ]
         checksums = sorted({a for r in renderers for a in r.needs_checksums})
         options = Options(
             deep=deep,

@@ -16,7 +16,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,15 +24,9 @@ from auditor import __version__
 from auditor.atomic import write_atomic
 from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fail
 from auditor.errors import AuditorError, UsageError
-from auditor.registry_db import (
-    Change,
-    Changes,
-    RegistryDB,
-    RepoChanges,
-    StoredAudit,
-    changes,
-    parse_since,
-)
+
+if TYPE_CHECKING:  # the database module loads only for `auditor registry` commands
+    from auditor.registry_db import Change, Changes, RegistryDB, RepoChanges, StoredAudit
 
 CHANGES_VERSION = "1.0"
 REPORT_VERSION = "1.0"
@@ -86,6 +80,8 @@ def registry() -> None:
 
 def _open(db_path: Path | None) -> RegistryDB:
     """The database for reading: a missing one is a usage error (nothing is created)."""
+    from auditor.registry_db import RegistryDB
+
     path = db_path or RegistryDB.default_path()
     if not path.exists():
         raise UsageError(
@@ -138,6 +134,8 @@ def changes_command(
     """What changed since an earlier scan: licenses per component, components, findings,
     repos that became gated, private or missing, came back, or failed."""
     try:
+        from auditor.registry_db import changes, parse_since
+
         cut = parse_since(since) if since is not None else None
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)

@@ -61,9 +61,15 @@ _RESERVED = re.compile(r"\ball\s+rights\s+reserved\b\.?", re.IGNORECASE)
 # end or its line's end. It names a holder and a year, never a term; removing the
 # statement rather than its line keeps what a re-wrap joined to it.
 _COPYRIGHT = re.compile(
-    r"(?:(?i:copyright)\s*(?:\((?i:c)\)|©)|(?i:copyright)\s+(?=\d{4}|\[yyyy\]|<year>|\{year\}|\[year\])|"
+    r"(?:(?i:copyright)\s*(?:\((?i:c)\)|©)|"
+    r"(?i:copyright)\s+(?=\d{4}|\[\d{4}\]|\[yyyy\]|<year>|\{year\}|\[year\])|"
     r"\([cC]\)\s*(?=\d{4})|©|版权所有)"
-    r"[^\n]*?(?:(?<=[>\]])(?=\s+[A-Z])|\.(?=\s+[A-Z\"“])|;|$)",
+    r"[^\n]*?(?:(?<=[>\]])(?=\s+[A-Z])|\.(?=\s+[A-Z\"“])|;|$)|"
+    # A line of its own that is only a copyright statement, its holder's name filled into
+    # a template ("Copyright Zhengxiao Du", "Copyright [OpenBMB]" in Apache's appendix).
+    r"^[ \t#*/-]{0,8}(?:Copyright|COPYRIGHT)[ \t]+(?=[A-Z0-9\[])(?!(?i:licen|and\b|notice|holder|"
+    r"owner|statement|law|protection|infringement|act\b|of\b|the\b|to\b|in\b|or\b))"
+    r"[^\n.;:]{1,50}$",
     re.MULTILINE,
 )
 # Spelling variants license matchers treat as one word.
@@ -369,6 +375,9 @@ class Match:
     precision: float  # share of the span's samples found in the reference
     exact: bool
     differing_lines: tuple[int, ...] = ()  # lines of the span with text the reference lacks
+    #: Lines where only names or dates differ (a holder, a model's name, a release date
+    #: filled into the license's own wording): the license, not a modified one.
+    filled_lines: tuple[int, ...] = ()
 
     @property
     def score(self) -> float:
@@ -475,12 +484,43 @@ def _verify_full(
     token is unexplained only when no shingle covering it is in the reference: so one
     changed word is found, and exactly its line is reported.
     """
-    best = max(full, key=lambda r: len(r.intersection(hashes[span[0] : span[1] + 1])))
+    # Of several references of one key (a text with and without its optional appendix),
+    # the one the span matches best, and of equals the shortest: a copy without Apache's
+    # "How to apply" appendix is Apache-2.0 whole, not Apache-2.0 with 10% missing.
+    best = max(full, key=lambda r: (len(r.intersection(hashes[span[0] : span[1] + 1])), -len(r)))
     lo, hi = span
-    while lo > 0 and hashes[lo - 1] in best and not covered[lo - 1]:
-        lo -= 1
-    while hi + 1 < len(hashes) and hashes[hi + 1] in best and not covered[hi + SHINGLE]:
-        hi += 1
+    while True:  # outwards, over gaps no longer than a filled-in name
+        while lo > 0 and hashes[lo - 1] in best and not covered[lo - 1]:
+            lo -= 1
+        gap = next(
+            (
+                k
+                for k in range(lo - 2, max(-1, lo - 2 - EDGE_GAP), -1)
+                if hashes[k] in best and not covered[k]
+            ),
+            None,
+        )
+        if gap is None or any(covered[k] for k in range(gap, lo)):
+            break
+        if not _fill_gap(toks.words[gap + SHINGLE : lo + SHINGLE - 1]):
+            break
+        lo = gap
+    while True:
+        while hi + 1 < len(hashes) and hashes[hi + 1] in best and not covered[hi + SHINGLE]:
+            hi += 1
+        gap = next(
+            (
+                k
+                for k in range(hi + 2, min(len(hashes), hi + 2 + EDGE_GAP))
+                if hashes[k] in best and not covered[k + SHINGLE - 1]
+            ),
+            None,
+        )
+        if gap is None or any(covered[k + SHINGLE - 1] for k in range(hi + 1, gap + 1)):
+            break
+        if not _fill_gap(toks.words[hi + SHINGLE : gap]):
+            break
+        hi = gap
     while lo < hi and hashes[lo] not in best:
         lo += 1
     while hi > lo and hashes[hi] not in best:
@@ -505,6 +545,23 @@ def _verify_full(
                 explained[t] = True
     last = min(hi + SHINGLE - 1, len(toks.words) - 1)
     lines = sorted({toks.lines[t] for t in range(lo, last + 1) if not explained[t]})
+    if (
+        lines
+        and coverage >= FILLED_COVERAGE
+        and _only_filled(toks, explained, lo, last, len(best) - shared)
+    ):
+        return (
+            lo,
+            hi,
+            replace(
+                m,
+                coverage=round(coverage, 4),
+                precision=round(precision, 4),
+                exact=True,
+                differing_lines=(),
+                filled_lines=tuple(lines),
+            ),
+        )
     exact = not lines and coverage >= EXACT
     return (
         lo,
@@ -517,6 +574,71 @@ def _verify_full(
             differing_lines=tuple(lines),
         ),
     )
+
+
+#: Unmatched shingles a span's edge may jump to reach more of its reference (a name).
+EDGE_GAP = 12
+#: A text with names or dates filled in is otherwise whole.
+FILLED_COVERAGE = 0.9
+#: Longest run of changed words that can be a name or a date, and most of them in all.
+FILLED_RUN = 8
+FILLED_TOTAL = 24
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+#: Words that carry terms: a change touching one changes what the license says.
+_OPERATIVE = frozenset(
+    """shall must may might not no nor never only solely except unless without notwithstanding
+    commercial commercially noncommercial non prohibit prohibited prohibits restrict restricted
+    restriction restrictions permit permitted permits allow allowed allows license licensed
+    licenses licensee licensor grant granted grants terminate terminated termination fee fees
+    royalty free liability liable warranty warranties exclusive irrevocable perpetual revocable
+    worldwide users user monthly active million billion thousand percent days months years
+    law laws court courts jurisdiction attribution notice notices modify modification distribute
+    redistribute sublicense use used using copy copies sell research purpose purposes any all
+    each every other others otherwise any including include includes limited limitation""".split()
+)
+
+
+def _fill_gap(words: list[str]) -> bool:
+    """Can the words between two matched parts be a filled-in name? (Then the span goes on
+    over them; a sentence of terms, or a "third-party" heading, ends it.)"""
+    return len(words) <= FILLED_RUN and not any(w in _OPERATIVE for w in words)
+
+
+def _only_filled(toks: Tokens, explained: list[bool], lo: int, last: int, missing: int) -> bool:
+    """Is every unexplained run a short fill-in: a name, a date, a model's name?
+
+    Numbers count only as dates (beside a month name or a year); a run holding a
+    word that carries terms ("not", "commercial", "million") is a change to the
+    terms. The reference's shingles the text lacks (``missing``) must all be
+    explained by what the runs replaced: nothing may be missing elsewhere."""
+    runs: list[list[int]] = []
+    for t in range(lo, last + 1):
+        if explained[t]:
+            continue
+        if runs and runs[-1][-1] == t - 1:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    total = 0
+    for run in runs:
+        words = [toks.words[t] for t in run]
+        total += len(words)
+        if len(words) > FILLED_RUN or total > FILLED_TOTAL:
+            return False
+        if any(w in _OPERATIVE for w in words):
+            return False
+        numbers = [w for w in words if w.isdigit()]
+        if numbers:
+            near = range(max(0, run[0] - 3), min(len(toks.words), run[-1] + 4))
+            context = {toks.words[t] for t in near}
+            if not context & _MONTHS and not any(
+                len(n) == 4 and n.startswith(("19", "20")) for n in numbers
+            ):
+                return False
+    return missing <= sum(len(run) + 2 * SHINGLE for run in runs)
 
 
 def _grow(
@@ -627,7 +749,10 @@ def _best(
             c for c in contenders if all(_beats(fp, query, c, d) for d in contenders if d is not c)
         ]
         if len(winners) != 1:
-            return "ambiguous", top.span, sorted(c.key for c in contenders)
+            widest = _subsuming(fp, top_set, contenders)
+            if widest is None:
+                return "ambiguous", top.span, sorted(c.key for c in contenders)
+            winners = [widest]
         winner = winners[0]
     return (
         "match",
@@ -672,6 +797,26 @@ def _beats(fp: Fingerprints, query: frozenset[int], c: _Cand, d: _Cand) -> bool:
     # Dominance in count, or in share of each text's own content (a title two texts
     # happen to share is a few shingles of a relative's long addition).
     return there_c and (4 * seen_d <= seen_c or 4 * seen_d * len(only_c) <= seen_c * len(only_d))
+
+
+#: A text must be this much present to stand for relatives that only add to it.
+SUBSUME_COVERAGE = 0.9
+
+
+def _subsuming(fp: Fingerprints, span: frozenset[int], contenders: list[_Cand]) -> _Cand | None:
+    """The one contender whose text explains everything any other explains here, nearly
+    all of it present: its relatives add clauses the file lacks, so the file is that text
+    (MIT with a clause of its own is MIT modified, not one of twenty MIT variants)."""
+    found = {c.key: span & fp.ref_set(c.ref_id) for c in contenders}
+    best = max(contenders, key=lambda c: (len(found[c.key]), c.coverage))
+    if best.coverage < SUBSUME_COVERAGE:
+        return None
+    for c in contenders:
+        if c is best:
+            continue
+        if not found[c.key] <= found[best.key] or c.coverage >= best.coverage:
+            return None
+    return best
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -41,6 +41,22 @@ class Method(str, Enum):
     PACKAGE_METADATA = "package-metadata"
     WEIGHTS_METADATA = "weights-metadata"
     LINK = "link"
+    LICENSE_HEADER = "license-header"  # a license sentence in a source file's header
+
+
+class Place(str, Enum):
+    """Where a license fact stands in its file; with the file's role it decides the
+    fact's weight (auditor.evidence)."""
+
+    TEXT = "text"  # a license text in a license file
+    THIRD_PARTY = "third-party"  # a text for bundled third-party parts (NOTICE, appended texts)
+    FIELD = "field"  # a metadata field: card front matter, package metadata, weights header
+    HEADER = "header"  # a source file's license header (SPDX tag or sentence)
+    SECTION = "section"  # a README's License section, or a "License:" line of a card
+    BADGE = "badge"  # a license badge
+    TABLE = "table"  # a table row naming a license per model
+    PROSE = "prose"  # README prose elsewhere
+    MENTION = "mention"  # history, quotes, comparisons, other models: never concludes
 
 
 class Scope(str, Enum):
@@ -142,6 +158,16 @@ class LicenseDetection:
     coverage: float | None = None
     #: Lines of the repo's text that the reference does not have.
     differences: tuple[Evidence, ...] = ()
+    place: Place = Place.TEXT
+    #: For an unknown license that names a family ("the Apache License", a versionless
+    #: classifier): SPDX id prefixes of its members, to tell agreement from disagreement.
+    family: tuple[str, ...] = ()
+    #: For an unknown license: the name the repo gives it ("Baichuan-7B 模型许可协议").
+    stated: str = ""
+    #: ``or`` when the statement offers a choice among the licenses it names with this one
+    #: ("dual-licensed under MIT or Apache-2.0"), ``and`` when all of them apply ("under
+    #: both ..."); "" for a license stated alone.
+    joint: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,6 +186,10 @@ class LicenseReference:
     states: bool = True
     #: A file named in plain prose ("see LICENSE-MODEL"), not a link: kept only if it exists.
     mention: bool = False
+    #: No target, only a vague name ("the Model License"): the repo's own license file for
+    #: the scope, when there is exactly one.
+    vague: bool = False
+    place: Place = Place.PROSE
 
 
 @dataclass(frozen=True)
@@ -244,6 +274,16 @@ class Component:
     reason: str = ""
     disagreeing: tuple[LicenseDetection, ...] = ()
     obligations: tuple[Obligation, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepositoryLicense:
+    """The license of the repository as a whole: what its root license file or README
+    says of everything in it, else the licenses of its parts together."""
+
+    concluded: str | None
+    reason: str
+    basis: tuple[LicenseDetection, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -338,6 +378,14 @@ class AuditResult:
     name: str = ""
     #: Where others get the repo: its Hub page, or its git ``origin`` (``git+https://...``).
     download_location: str | None = None
+    repository: RepositoryLicense | None = None
+
+    def fails(self, fail_on: str) -> bool:
+        """Is a finding at or above ``fail_on`` (a severity, or ``never``) here? (Exit 1.)"""
+        if fail_on == "never":
+            return False
+        threshold = Severity(fail_on).rank
+        return any(f.severity.rank >= threshold for f in self.findings)
 
     def worst_severity(self) -> Severity | None:
         if not self.findings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.signatures import Catalog, catalog
+from auditor.signatures import AMBIGUOUS_HUB_IDS, Catalog, catalog
 
 # Names the catalog does not carry in these words: our own facts, reviewed like data.
 ALIASES: dict[str, str] = {
@@ -171,6 +171,74 @@ def key_for_name(name: str) -> str | None:
     return cat.name_index.get(norm)
 
 
+# Family names: a license named without its version or variant. Unknown on their own,
+# but they agree with a member ("the Apache License" beside an Apache-2.0 text).
+# Values are key prefixes (and SPDX id prefixes, compared case-blind).
+FAMILIES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\bapache\b"), ("apache-",)),
+    (re.compile(r"\bbsd\b"), ("bsd-", "0bsd")),
+    (re.compile(r"\b(?:lgpl|lesser\s+general\s+public|library\s+general\s+public)\b"), ("lgpl-",)),
+    (re.compile(r"\b(?:agpl|affero)\b"), ("agpl-",)),
+    (re.compile(r"\b(?:gpl|gnu\s+general\s+public)\b"), ("gpl-",)),
+    (re.compile(r"\b(?:mpl|mozilla\s+public)\b"), ("mpl-",)),
+    (re.compile(r"\bcreative\s+commons\b|\bcc[- ]by\b"), ("cc-",)),
+    (re.compile(r"\bllama\b"), ("llama",)),
+    (re.compile(r"\bopen\s*rail\b|\bopenrail\b"), ("openrail", "bigscience-open", "bigcode-open")),
+    (re.compile(r"\bgemma\b"), ("gemma-",)),
+    (re.compile(r"\bqwen\b|tongyi"), ("qwen", "tongyi")),
+)
+
+# Words of names that say "some license of ours" without saying which.
+_VAGUE_WORDS = frozenset(
+    """model models weights weight code community open source opensource the this our its
+    repository repo project agreement license licence licenses licences terms use usage
+    custom specific bespoke an a of for same as official protocol 模型 许可 协议 许可证 许可协议
+    开源 社区 本 项目 仓库 使用 的""".split()
+)
+
+
+def family_of(name: str) -> tuple[str, ...]:
+    """Key prefixes of the family a name stands for ("the Apache License": apache-),
+    or () when it names none or a specific license."""
+    if not name or key_for_name(name):
+        return ()
+    lower = name.lower()
+    for pattern, prefixes in FAMILIES:
+        if pattern.search(lower):
+            return prefixes
+    return ()
+
+
+def in_family(key: str, family: tuple[str, ...]) -> bool:
+    """Does ``key`` belong to a family named by its prefixes?"""
+    if not family:
+        return False
+    cat = catalog()
+    spdx = cat.get(key).spdx_id.lower() if key in cat else ""
+    return any(key.startswith(p.lower()) or spdx.startswith(p.lower()) for p in family)
+
+
+_VAGUE_CJK = re.compile(r"模型|许可证|许可|协议|开源|社区|本|项目|仓库|使用|的")
+
+
+def is_vague(name: str) -> bool:
+    """A name made only of generic words: "the Model License", "an open license", "开源协议"."""
+    lower = name.lower()
+    latin = re.findall(r"[a-z]+", lower)
+    cjk = "".join(re.findall(r"[\u3400-\u9fff]+", lower))
+    if not latin and not cjk:
+        return False
+    return all(w in _VAGUE_WORDS for w in latin) and not _VAGUE_CJK.sub("", cjk)
+
+
+# A URL names a license only when it points at a license document, not at a project's home.
+_LICENSE_PATH = re.compile(
+    r"licen[cs]|legal|terms|copying|rail|agreement|policy|/mit\b|/bsd|/gpl|/apache|/cc-|"
+    r"creativecommons\.org|opensource\.org|spdx\.org",
+    re.IGNORECASE,
+)
+
+
 def _norm_url(url: str) -> str:
     url = url.strip().lower()
     url = re.sub(r"^https?://", "", url)
@@ -192,5 +260,43 @@ def build_url_index(cat: Catalog) -> dict[str, str | None]:
 
 
 def key_for_url(url: str) -> str | None:
-    """The one key whose catalog URLs include ``url``, or None."""
+    """The one key whose catalog URLs include ``url``, or None.
+
+    Only URLs of license documents count: a catalog entry's URL list often holds the
+    project's home page too (github.com/facebookresearch/llama), and a link to a model's
+    repository is no statement of its license."""
+    if not _LICENSE_PATH.search(url):
+        return None
     return catalog().url_index.get(_norm_url(url))
+
+
+def _hub_name_forms(name: str) -> list[str]:
+    """``license_name`` as written, and without the words cards add ("deepseek-license")."""
+    base = re.sub(r"[\s_]+", "-", name.strip().lower())
+    short = re.sub(r"-(?:model-)?(?:license|licence)(?:-agreement)?$|-agreement$", "", base)
+    return list(dict.fromkeys([name.strip().lower(), base, short]))
+
+
+def hub_candidates(license_id: str, names: list[str]) -> list[str]:
+    """Candidate keys of a card's ``license`` field (with its ``license_name`` values).
+
+    Hub ids first; for ``other``, the ``license_name`` in the forms cards write it
+    ("deepseek-license", "tongyi-qianwen-research"); then, for a field holding a license's
+    name rather than an id ("Apache License 2.0"), the name. More than one candidate means
+    the field names several licenses (two dated texts of one terms of use)."""
+    cat = catalog()
+    lid = license_id.strip().lower()
+    if lid in AMBIGUOUS_HUB_IDS:
+        return []
+    if lid == "other":
+        keys = sorted(
+            {k for n in names for form in _hub_name_forms(n) for k in cat.by_hub_name(form)}
+        )
+        if not keys:
+            keys = sorted({k for n in names if (k := key_for_name(n))})
+        return keys
+    keys = cat.by_hub_id(lid)
+    if not keys:
+        key = key_for_name(license_id)
+        keys = [key] if key else []
+    return keys

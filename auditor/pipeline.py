@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from auditor import __version__
 from auditor.checks import CHECKS
-from auditor.components import build_components, is_model_license
+from auditor.components import build_components, repository_license
 from auditor.detectors import DETECTORS, UNKNOWN_KEY, Detected, Detector, detection
 from auditor.links import resolve
 from auditor.model import (
@@ -32,7 +32,7 @@ from auditor.model import (
     Tool,
     Upstream,
 )
-from auditor.signatures import catalog
+from auditor.signatures import catalog, is_model_license
 from auditor.sources import Source, open_source, os_reason
 from auditor.textio import NotTextError
 
@@ -155,6 +155,26 @@ def _deepen(source: Source, detected: Detected) -> Detected:
     return replace(detected, detections=tuple(kept))
 
 
+def _outside_texts(detections: tuple[LicenseDetection, ...]) -> tuple[LicenseDetection, ...]:
+    """A README sentence inside a license text pasted into that README is part of the text,
+    not a statement of its own ("Licensed under the Apache License, Version 2.0 ...")."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for d in detections:
+        ev = d.evidence[0]
+        if ev.method is Method.LICENSE_TEXT and d.key != UNKNOWN_KEY:
+            spans.setdefault(ev.path, []).append((ev.start_line, ev.end_line))
+    if not spans:
+        return detections
+
+    def inside(d: LicenseDetection) -> bool:
+        ev = d.evidence[0]
+        return ev.method is Method.README_STATEMENT and any(
+            a <= ev.start_line <= b for a, b in spans.get(ev.path, ())
+        )
+
+    return tuple(d for d in detections if not inside(d))
+
+
 def _severity_order(f: Finding) -> tuple[int, str, str, str]:
     return (-f.severity.rank, f.rule, f.path or "", f.message)
 
@@ -212,7 +232,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     if options.deep:
         detected = _deepen(source, detected)
     linked, references = resolve(inventory, detected.detections, detected.references)
-    detections = detected.detections + linked
+    detections = _outside_texts(detected.detections + linked)
     upstream = None
     if options.upstream is not None:
         from auditor.upstream import compare
@@ -224,6 +244,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
                 upstream, changes=tuple(c for c in upstream.changes if not policy.ignores(c.path))
             )
     components = build_components(inventory, detections)
+    repository = repository_license(components, detections)
     root_name = source.name
     bases = _base_licenses(
         base_models(detected.facts, own_names(root_name, detected.facts)),
@@ -239,6 +260,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         target=source.target,
         name=root_name,
         download_location=source.download_location,
+        repository=repository,
         inventory=inventory,
         detections=detections,
         components=components,

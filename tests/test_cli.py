@@ -18,14 +18,46 @@ def test_text_report_of_the_example() -> None:
     proc = run_cli("scan", str(EXAMPLE))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
+    lines = out.splitlines()
+    # the summary first: repository, code, weights, data, verdict
+    assert lines[3:8] == [
+        "  repository  MIT License (mit)",
+        "  code        MIT License (mit)",
+        "  weights     Apache License 2.0 (apache-2.0)",
+        "  data        no such files, and nothing states a license for them",
+        "  verdict     0 errors, 0 warnings, 0 notes — exit 0 (--fail-on error)",
+    ]
     assert "code       MIT License (mit)" in out
     assert "model      Apache License 2.0 (apache-2.0)" in out
-    assert "from LICENSE-MODEL:1 — a statement that names what it covers" in out
+    assert "from LICENSE-MODEL:1 — a license file for this part" in out
     assert "openness: open-weights" in out
     assert "model      apache-2.0: state prominently which files you changed" in out
     assert "README.md:2 (card-metadata)" in out
     assert "train.py:1 (spdx-tag)" in out
-    assert "Findings (0)" in out
+    # findings before obligations and evidence
+    assert out.index("Findings (0)") < out.index("Obligations") < out.index("Evidence")
+
+
+def test_text_report_quiet_and_verbose(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    repo = fixture_copy("example-model")
+    (repo / "README.md").write_text(
+        "---\nlicense: gpl-3.0\n---\n# tiny\n\nWe compared it with models under the MIT license.\n"
+    )
+    quiet = run_cli("scan", str(repo), "--quiet")
+    assert quiet.returncode == 1
+    assert "Licenses" not in quiet.stdout and "Evidence" not in quiet.stdout
+    assert "verdict     1 error" in quiet.stdout and "exit 1 (--fail-on error)" in quiet.stdout
+    assert "W license-mismatch [model]" in quiet.stdout
+    assert "fix:" not in quiet.stdout
+    default = run_cli("scan", str(repo)).stdout
+    # the card disagrees with the shipped text: one "but" line, with its place
+    assert "but gpl-3.0 at README.md:2" in default
+    verbose = run_cli("scan", str(repo), "-v").stdout
+    # the comparison is a mention: listed with -v only, and never a "but"
+    assert "mit [MIT] (prose, mention), scope model — README.md:6" in verbose
+    assert "README.md:6" not in default
+    both = run_cli("scan", str(repo), "-q", "-v")
+    assert both.returncode == 2 and "cannot be used together" in both.stderr
 
 
 def test_json_report_of_the_example() -> None:
@@ -33,7 +65,9 @@ def test_json_report_of_the_example() -> None:
     comps = {c["kind"]: c for c in report["components"]}
     assert comps["code"]["concluded"] == "mit"
     assert comps["model"]["concluded"] == "apache-2.0"
-    assert comps["model"]["reason"] == "a statement that names what it covers"
+    assert comps["model"]["reason"] == "a license file for this part"
+    # the lone LICENSE covers the repository; the weights have their own license file
+    assert report["repository"]["concluded"] == "mit"
     assert [b["evidence"][0]["path"] for b in comps["model"]["basis"]] == ["LICENSE-MODEL"]
     assert comps["model"]["disagreeing"] == []
     kinds = {o["kind"] for o in comps["model"]["obligations"]}

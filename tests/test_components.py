@@ -57,7 +57,7 @@ def test_deepseek_shape_keeps_code_and_model_apart(tmp_path: Path) -> None:
     by = {c.name: c for c in result.components}
     assert by["code"].concluded == "mit"
     assert by["model"].concluded == "deepseek-la-1.0"
-    assert by["model"].reason == "a statement that names what it covers"
+    assert by["model"].reason == "a license file for this part"
     assert not by["model"].disagreeing and not by["code"].disagreeing
     kinds = {o.kind for o in by["model"].obligations}
     assert ObligationKind.USE_RESTRICTIONS in kinds
@@ -79,7 +79,7 @@ def test_lone_license_covers_code_and_model_unless_something_speaks(tmp_path: Pa
     by = comps(root)
     assert by["code"].concluded == "mit"  # type: ignore[attr-defined]
     assert by["model"].concluded == "mit"  # type: ignore[attr-defined]
-    assert by["model"].reason.startswith("an unscoped license")  # type: ignore[attr-defined]
+    assert by["model"].reason == "the repository's license file"  # type: ignore[attr-defined]
     (root / "README.md").write_text("---\nlicense: apache-2.0\n---\n# m\n")
     by = comps(root)
     assert by["code"].concluded == "mit"  # type: ignore[attr-defined]
@@ -100,8 +100,9 @@ def test_card_against_shipped_model_license_disagrees(tmp_path: Path) -> None:
     )
     result = run_audit(str(root))
     (model,) = [c for c in result.components if c.kind is ComponentKind.MODEL]
-    assert model.concluded == "apache-2.0"  # the card outranks an unscoped LICENSE
-    assert [d.key for d in model.disagreeing] == ["llama-3.1-license-2024"]
+    # a model license shipped as the lone LICENSE outranks the card's field, which disagrees
+    assert model.concluded == "llama-3.1-license-2024"
+    assert [d.key for d in model.disagreeing] == ["apache-2.0"]
     assert "license-mismatch" in {f.rule for f in result.findings}
 
 

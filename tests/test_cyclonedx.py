@@ -84,8 +84,14 @@ def test_every_fixture_validates_and_matches_golden(
     assert doc["specVersion"] == "1.6"
     refs = [c["bom-ref"] for c in _components(doc) if "bom-ref" in c]
     assert len(refs) == len(set(refs)), "bom-refs must be unique"
-    # The repository never carries a (merged) license of its own.
-    assert "licenses" not in doc["metadata"]["component"]
+    # The repository carries only what covers it whole (its top-level LICENSE), declared;
+    # never a merged expression of its parts, never a concluded license.
+    repo_license = audited(bom_results, fixture).repository
+    root = doc["metadata"]["component"]
+    if repo_license is None or repo_license.concluded is None:
+        assert "licenses" not in root
+    else:
+        assert _licenses(root, "declared") and not _licenses(root, "concluded")
     check_golden(f"{golden_name(fixture)}/bom.cdx.json", data, update_goldens)
 
 
@@ -128,12 +134,12 @@ def test_licenses_declared_and_concluded_acknowledgements(
     model = _by_ref(doc, "model")
     assert [x["id"] for x in _licenses(model, "declared")] == ["Apache-2.0"]
     assert [x["id"] for x in _licenses(model, "concluded")] == ["Apache-2.0"]
-    # kinds: the model's sources disagree: everything declared, nothing concluded.
+    # kinds: the model's license files hold no known text: everything declared, nothing
+    # concluded.
     doc = _valid(_render(audited(bom_results, "kinds")))
     model = _by_ref(doc, "model")
-    assert sorted(x["id"] for x in _licenses(model, "declared")) == ["Apache-2.0", "MIT"]
+    assert "Apache-2.0" in [x.get("id") for x in _licenses(model, "declared")]
     assert _licenses(model, "concluded") == []
-    assert _props(model, "auditor:license:disagreeing")
     # A modified license text is a named license quoting the repo's file, never "MIT".
     doc = _valid(_render(audited(bom_results, "rules:mit-extra-terms")))
     (lic,) = _licenses(_by_ref(doc, "code"), "declared")

@@ -81,7 +81,9 @@ def test_registered() -> None:
         ({"general.license": "gemma"}, [(UNKNOWN_KEY, True)]),
         ({"general.license": "other"}, [(UNKNOWN_KEY, True)]),
         ({"general.license": "not-a-license-id"}, [(UNKNOWN_KEY, True)]),
-        ({"general.license": "MIT License"}, [(UNKNOWN_KEY, True)]),
+        # a license's name instead of an id names it (as a card's field does)
+        ({"general.license": "MIT License"}, [("mit", False)]),
+        ({"general.license": "MIT Licence plus our terms"}, [(UNKNOWN_KEY, True)]),
         ({"general.license": "apache-2.0 OR gpl"}, [("apache-2.0", False), (UNKNOWN_KEY, True)]),
         ({"general.architecture": "llama", "general.name": "tiny"}, []),
     ],

@@ -465,10 +465,11 @@ def test_changes_json_lists_each_kind_of_change(history: Path) -> None:
     assert (new["old_revision"], new["new_revision"]) == (R1, R2)
     kinds = {repo: [c["kind"] for c in found] for repo, found in changed.items()}
     assert kinds["acme/fixed"] == ["license", "finding-resolved"]
-    # train.py's SPDX tag: a code component under the LICENSE and the tag, without MIT's text.
+    # train.py's SPDX tag: a code component under the LICENSE (the tagged file keeps its own
+    # license as file-level evidence), without MIT's text.
     assert kinds["acme/grown"] == ["component-added", "finding-new"]
     assert changed["acme/grown"][0]["component"] == "code"
-    assert changed["acme/grown"][0]["new"] == "apache-2.0 AND mit"
+    assert changed["acme/grown"][0]["new"] == "apache-2.0"
     assert changed["acme/grown"][0]["severity"] == "warning"
     assert kinds["acme/vault"] == ["gated"]
     assert changed["acme/vault"][0]["old"] == "audited"
@@ -620,7 +621,7 @@ def test_report_json_and_csv(history: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     grown = [r for r in rows if r["repo_id"] == "acme/grown"]
     assert [(r["component"], r["concluded"]) for r in grown] == [
-        ("code", "apache-2.0 AND mit"),
+        ("code", "apache-2.0"),
         ("model", "apache-2.0"),
     ]
     assert {r["errors"] for r in grown} == {"1"}

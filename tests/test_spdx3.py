@@ -184,9 +184,11 @@ def profile_problems(doc: dict[str, Any]) -> list[str]:
     (document,) = d.of_type("SpdxDocument")
     (root_id,) = document["rootElement"]
     root = d.by_id[root_id]
-    for kind in ("hasDeclaredLicense", "hasConcludedLicense"):
-        if d.targets(root, kind) != [NO_ASSERTION]:
-            problems.append(f"the repository package asserts a license ({kind})")
+    # The repository asserts at most the license that covers it whole, as declared.
+    if d.targets(root, "hasConcludedLicense") != [NO_ASSERTION]:
+        problems.append("the repository package asserts a license (hasConcludedLicense)")
+    if len(d.targets(root, "hasDeclaredLicense")) != 1:
+        problems.append("the repository package has no single hasDeclaredLicense")
     for ref in d.targets(root, "contains"):
         p = d.by_id[ref]
         if p["type"] not in PACKAGE_TYPES:
@@ -545,12 +547,14 @@ def test_findings_are_review_annotations_on_their_package(
     assert len(notes) == len(result.findings) + len(result.accepted)
     assert {n["annotationType"] for n in notes} == {"review"}
     model = doc.named("kinds (model)")
-    mismatch = [n for n in notes if n["statement"].startswith("[license-mismatch] warning: ")]
-    assert mismatch and all(n["subject"] == model["spdxId"] for n in mismatch)
-    assert any(n["statement"].endswith("(README.md:2)") for n in mismatch)
+    # a finding about the model is annotated on the model's package, with where it is
+    on_model = [n for n in notes if n["statement"].startswith("[unknown-license] warning: model ")]
+    assert on_model and all(n["subject"] == model["spdxId"] for n in on_model)
+    assert any(n["statement"].endswith("(LICENSE-MODEL:1)") for n in on_model)
     repo = doc.named("kinds")
     unknown = [n for n in notes if n["statement"].startswith("[unknown-license]")]
-    assert unknown and {n["subject"] for n in unknown} <= {repo["spdxId"], model["spdxId"]}
+    packages = {doc.named(f"kinds ({part})")["spdxId"] for part in ("code", "model", "data")}
+    assert unknown and {n["subject"] for n in unknown} <= packages | {repo["spdxId"]}
 
 
 def test_unreadable_files_are_annotated_on_the_file(

@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check, finding, label
-from auditor.model import AuditResult, Evidence, Finding
+from auditor.detectors import UNKNOWN_KEY
+from auditor.model import AuditResult, Finding, LicenseDetection
 
 
-def _said(d_key: str, ev: Evidence) -> str:
-    return f"{ev.path}:{ev.start_line} ({ev.method.value}) says {label(d_key)}"
+def _said(d: LicenseDetection) -> str:
+    ev = d.evidence[0]
+    where = f"{ev.path}:{ev.start_line} ({ev.method.value})"
+    if d.key != UNKNOWN_KEY:
+        return f"{where} says {label(d.key)}"
+    family = f" (a license of the {d.family[0].rstrip('-')} family, version not stated)"
+    name = f" {d.stated!r}" if d.stated else " a license"
+    return f"{where} names{name}{family if d.family else ', which is not identified'}"
 
 
 @CHECKS.register("license-mismatch")
@@ -24,9 +31,9 @@ class LicenseMismatch(Check):
         for comp in result.components:
             if not comp.disagreeing:
                 continue
-            others = "; ".join(_said(d.key, d.evidence[0]) for d in comp.disagreeing)
+            others = "; ".join(dict.fromkeys(_said(d) for d in comp.disagreeing))
             if comp.concluded:
-                basis = "; ".join(dict.fromkeys(_said(d.key, d.evidence[0]) for d in comp.basis))
+                basis = "; ".join(dict.fromkeys(_said(d) for d in comp.basis))
                 message = (
                     f"{comp.kind.value} license sources disagree: concluded {comp.concluded} "
                     f"from {basis}; but {others}"

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check, finding, label
 from auditor.detectors import UNKNOWN_KEY
-from auditor.model import AuditResult, Evidence, Finding, Method, ObligationKind
+from auditor.evidence import is_text
+from auditor.model import AuditResult, Evidence, Finding, Method, ObligationKind, Place
+from auditor.names import is_vague
 from auditor.obligations import obligations_for
 from auditor.signatures import is_policy
 
@@ -34,11 +36,14 @@ class LicenseTextMissing(Check):
             for d in result.detections
             if d.evidence[-1].method is Method.LICENSE_TEXT and not d.is_clue
         }
+        yield from self._unknown(result)
         declared: dict[str, list[str]] = {}
         evidence: dict[str, list[Evidence]] = {}
         for comp in result.components:
             for d in comp.declared:
                 if d.is_clue or d.key == UNKNOWN_KEY or is_policy(d.key) or d.key in shipped:
+                    continue
+                if d.place in (Place.MENTION, Place.THIRD_PARTY):
                     continue
                 if d.evidence[0].method not in DECLARING:
                     continue
@@ -59,4 +64,36 @@ class LicenseTextMissing(Check):
                 evidence=evs,
                 fix=f"add the full {label(key)} text as LICENSE"
                 + (" (or LICENSE-MODEL for the weights)" if "model" in comps else ""),
+            )
+
+    @staticmethod
+    def _unknown(result: AuditResult) -> Iterable[Finding]:
+        """A license named but not one we know ("Baichuan-7B 模型许可协议", linked as a PDF on
+        another site), for a part that ships no license text at all: its text is missing
+        too, whatever it says."""
+        named: dict[str, list[tuple[str, Evidence]]] = {}
+        for comp in result.components:
+            if any(is_text(d) for d in comp.declared if d.place is not Place.THIRD_PARTY):
+                continue  # a license file speaks for it: it may be that license's text
+            for d in comp.declared:
+                if d.key != UNKNOWN_KEY or d.place in (Place.MENTION, Place.THIRD_PARTY):
+                    continue
+                if d.evidence[0].method not in DECLARING or not d.stated or is_vague(d.stated):
+                    continue
+                if d.family:
+                    continue  # "the Apache License": which text is missing is not known
+                name = " ".join(d.stated.strip("《》[]()\"' ").split())
+                named.setdefault(name, []).append((comp.name, d.evidence[0]))
+        for name, places in sorted(named.items()):
+            comps = list(dict.fromkeys(c for c, _ in places))
+            evs = tuple(dict.fromkeys(e for _, e in places))
+            where = ", ".join(sorted({f"{e.path}:{e.start_line}" for e in evs}))
+            yield finding(
+                "license-text-missing",
+                f"{name!r} is declared ({where}) but no license text is in the repo",
+                path=evs[0].path,
+                component=comps[0] if len(comps) == 1 else None,
+                evidence=evs,
+                fix=f"add the full text of {name!r} to the repo (LICENSE, or LICENSE-MODEL "
+                "for the weights)",
             )

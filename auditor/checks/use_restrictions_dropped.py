@@ -11,7 +11,14 @@ from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check, finding, label
 from auditor.detectors import UNKNOWN_KEY
-from auditor.model import AuditResult, ComponentKind, Finding, ObligationKind
+from auditor.model import (
+    AuditResult,
+    ComponentKind,
+    Finding,
+    LicenseDetection,
+    Method,
+    ObligationKind,
+)
 from auditor.obligations import license_keys, requires
 from auditor.signatures import is_policy
 
@@ -37,9 +44,22 @@ class UseRestrictionsDropped(Check):
                 )
                 if not keys:
                     continue  # no license at all: license-missing says so
+                # The card's license field is what the Hub publishes the model under, even
+                # where a shipped text outranks it for the conclusion.
+                card = [
+                    d
+                    for d in comp.declared
+                    if d.evidence[0].method is Method.CARD_METADATA
+                    and d.key != UNKNOWN_KEY
+                    and not requires(d.key, ObligationKind.USE_RESTRICTIONS)
+                ]
                 if any(requires(k, ObligationKind.USE_RESTRICTIONS) for k in keys):
-                    continue
-                said = comp.basis or comp.declared
+                    if not card:
+                        continue
+                    keys = sorted({d.key for d in card})
+                    said: tuple[LicenseDetection, ...] = tuple(card)
+                else:
+                    said = comp.basis or comp.declared
                 yield finding(
                     "use-restrictions-dropped",
                     f"derivative of {base.name} ({label(base.license)}, from "

@@ -9,7 +9,7 @@ in ``DETECTORS`` and one import line at the bottom of this file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from auditor.model import (
@@ -20,6 +20,7 @@ from auditor.model import (
     LicenseDetection,
     LicenseReference,
     Method,
+    Place,
     Scope,
     Skipped,
 )
@@ -61,6 +62,7 @@ def detection(
     scope: Scope = Scope.UNSPECIFIED,
     score: float = 100.0,
     is_clue: bool = False,
+    place: Place = Place.TEXT,
 ) -> LicenseDetection:
     """A detection for a catalog key, named and SPDX-identified from the catalog."""
     info = catalog().get(key)
@@ -72,15 +74,27 @@ def detection(
         evidence=(evidence,),
         scope=scope,
         is_clue=is_clue,
+        place=place,
     )
 
 
-def unknown(evidence: Evidence, scope: Scope = Scope.UNSPECIFIED) -> LicenseDetection:
+def unknown(
+    evidence: Evidence,
+    scope: Scope = Scope.UNSPECIFIED,
+    place: Place = Place.TEXT,
+    *,
+    stated: str = "",
+    family: tuple[str, ...] = (),
+) -> LicenseDetection:
     """A license that is named but cannot be identified: reported, never guessed.
 
-    What the repo stated stays in the evidence excerpt; the name is the catalog's.
+    What the repo stated stays in the evidence excerpt (and ``stated``, the name it
+    gave); the name is the catalog's. ``is_clue`` is set: an unknown alone never
+    concludes. Whether it stands in the way of a conclusion is decided by its place
+    (auditor.evidence).
     """
-    return detection(UNKNOWN_KEY, evidence, scope=scope, score=0.0, is_clue=True)
+    det = detection(UNKNOWN_KEY, evidence, scope=scope, score=0.0, is_clue=True, place=place)
+    return replace(det, stated=stated, family=family)
 
 
 def line_of(text: str, offset: int) -> int:
@@ -92,6 +106,7 @@ __all__ = ["DETECTORS", "Detected", "Detector", "Method", "detection", "line_of"
 
 from auditor.detectors import (  # noqa: E402,F401
     card_metadata,
+    license_header,
     license_text,
     lineage,
     model_info,

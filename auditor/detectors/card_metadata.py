@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import yaml
-
 from auditor.detectors import DETECTORS, Detected, Detector, detection, unknown
 from auditor.model import (
     Evidence,
@@ -21,12 +19,12 @@ from auditor.model import (
     FileKind,
     LicenseDetection,
     Method,
+    Place,
     Scope,
     Skipped,
 )
-from auditor.signatures import catalog
+from auditor.names import family_of, hub_candidates
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FACT_FIELDS = (
     "license_name",
     "license_link",
@@ -91,8 +89,11 @@ def parse_front_matter(text: str) -> FrontMatter | None:
     if _too_deep(block):
         # libyaml's composer recurses in C: a few thousand nested levels crash the process.
         raise FrontMatterError(f"YAML front matter is nested more than {MAX_DEPTH} levels deep")
+    import yaml  # only for READMEs that have front matter (~15 ms to import)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load("\n".join(block), Loader=_LOADER)  # a safe loader
+        data = yaml.load("\n".join(block), Loader=loader)  # a safe loader
     except (ValueError, RecursionError) as exc:  # a date like 2024-02-30, deep nesting
         raise FrontMatterError(f"YAML front matter is not valid ({exc})") from None
     except yaml.YAMLError as exc:
@@ -164,6 +165,12 @@ class CardMetadataDetector(Detector):
         return Detected(tuple(detections), tuple(facts))
 
     def _resolve(self, hub_id: str, names: list[str], ev: Evidence) -> list[LicenseDetection]:
-        key = catalog().key_for_hub(hub_id, names)
-        # None known, or several (two versions of one terms of use): unknown, not a guess.
-        return [detection(key, ev, scope=Scope.MODEL) if key else unknown(ev, Scope.MODEL)]
+        keys = hub_candidates(hub_id, names)
+        if len(keys) == 1:
+            return [detection(keys[0], ev, scope=Scope.MODEL, place=Place.FIELD)]
+        # None known, or several (two dated texts of one terms of use): unknown, not a
+        # guess; it agrees with a candidate, or a member of the family it names, shipped
+        # beside it ("openrail++" and the Open RAIL++-M text in LICENSE).
+        stated = ", ".join([hub_id, *names]) if names else hub_id
+        family = tuple(keys) or family_of(hub_id)
+        return [unknown(ev, Scope.MODEL, Place.FIELD, stated=stated, family=family)]

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from auditor.detectors import DETECTORS, Detected, Detector, line_of
+from auditor.markdown import read
 from auditor.model import Evidence, Fact, FileEntry, FileKind, Method
 
 PROSE_LIMIT = 64 * 1024  # characters of a README read for lineage statements
@@ -176,8 +177,6 @@ def looks_like_model(name: str, *, weak: bool = False) -> bool:
 
 # --- reading the prose -----------------------------------------------------------
 
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_FENCE = re.compile(r"^\s{0,3}(?:```|~~~)")
 _MD_IMAGE = re.compile(r"!\[[^\]]{0,300}\]\([^)]{0,500}\)")
 _MD_LINK = re.compile(r"\[(?P<text>[^\]]{0,300})\]\((?P<target>[^)\s]{0,500})(?:\s+\"[^\"]*\")?\)")
 _HTML_LINK = re.compile(
@@ -191,13 +190,6 @@ _BARE_HF_URL = re.compile(
 _LIST_ITEM = re.compile(r"^\s{0,8}(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _SPACES = re.compile(r"[^\S\n]{2,}")
-_QUOTE = re.compile(r"^\s{0,3}>")
-_HEADING_LEVEL = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<title>.*)$")
-_ORIGINAL_CARD = re.compile(
-    r"original\s+(?:model\s*)?card|original\s+model\s+(?:description|readme)|"
-    r"原(?:始)?模型(?:卡片|介绍|说明)",
-    re.IGNORECASE,
-)
 _MD_REF_LINK = re.compile(r"\[(?P<text>[^\]]{1,300})\]\[(?P<ref>[^\]]{0,100})\]")
 _REF_DEF = re.compile(r"^\s{0,3}\[(?P<ref>[^\]]{1,100})\]:\s*(?P<url>\S+)")
 _TABLE_ROW = re.compile(r"^\s*\|")
@@ -440,36 +432,15 @@ def _prose_lines(text: str) -> tuple[list[str], list[str]]:
     Emptied: the front matter, code blocks, HTML comments, quotations ("> ...")
     and the section under an "Original model card" heading, which quantizers
     copy from the model they quantized: its statements are about that model.
+    Which lines those are, the shared Markdown reading says (auditor.markdown).
     """
-    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    raw = text.split("\n")
-    clean = [""] * len(raw)
-    start = 0
-    if raw and raw[0].strip() == "---":
-        for i in range(1, len(raw)):
-            if raw[i].strip() in ("---", "..."):
-                start = i + 1
-                break
+    own = read(text).own_lines()
+    raw = text[:PROSE_LIMIT].split("\n")
     refs = {m["ref"].strip().lower(): m["url"] for line in raw if (m := _REF_DEF.match(line))}
-    fence = False
-    copied: int | None = None  # heading level of an "Original model card" section
-    for i in range(start, len(raw)):
-        line = raw[i]
-        if _FENCE.match(line):
-            fence = not fence
-            continue
-        heading = _HEADING_LEVEL.match(line)
-        if fence:
-            continue
-        if heading:
-            level = len(heading["hashes"])
-            if copied is not None and level <= copied:
-                copied = None
-            if copied is None and _ORIGINAL_CARD.search(heading["title"]):
-                copied = level
-        if copied is not None or _QUOTE.match(line) or _REF_DEF.match(line):
-            continue
-        clean[i] = _clean_line(line, refs)
+    clean = [
+        _clean_line(line, refs) if i in own and not _REF_DEF.match(line) else ""
+        for i, line in enumerate(raw, 1)
+    ]
     return raw, clean
 
 
@@ -688,7 +659,7 @@ def _pair(path: str, name: str, relation: str, line: int, excerpt: str) -> list[
 
 def read_prose(path: str, text: str) -> list[Fact]:
     """``base_model`` / ``base_model_relation`` fact pairs stated in a README's prose."""
-    raw, clean = _prose_lines(text[:PROSE_LIMIT])
+    raw, clean = _prose_lines(text)
     facts: list[Fact] = []
     seen: set[tuple[int, str]] = set()
 

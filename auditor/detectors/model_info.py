@@ -51,12 +51,14 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import yaml
+from typing import TYPE_CHECKING
 
 from auditor.detectors import DETECTORS, Detected, Detector
 from auditor.detectors.card_metadata import FrontMatterError, parse_front_matter
 from auditor.model import Evidence, Fact, FileEntry, FileKind, Inventory, Method
+
+if TYPE_CHECKING:  # PyYAML loads only when a card has front matter (~15 ms to import)
+    import yaml
 
 README_LIMIT = 256 * 1024  # characters of a card read
 VALUE_LIMIT = 1000  # characters of one fact's value
@@ -220,7 +222,6 @@ def read_config(path: str, text: str) -> list[Fact]:
 
 # --- the card's YAML front matter --------------------------------------------------
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL_TAG = "tag:yaml.org,2002:null"
 _NUMBER = re.compile(r"\+?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][-+]?\d{1,4})?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -228,6 +229,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     """(key node, value node) of a mapping's key; None when there is none."""
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return None
     for k, v in node.value:
@@ -247,6 +250,8 @@ def _get(node: yaml.Node | None, *keys: str) -> yaml.Node | None:
 
 def _text(node: yaml.Node | None) -> str | None:
     """A scalar as written (not as YAML 1.1 reads it: ``no`` stays ``no``); None if empty."""
+    import yaml
+
     if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
         return None
     return _cap(node.value, VALUE_LIMIT) or None
@@ -254,6 +259,8 @@ def _text(node: yaml.Node | None) -> str | None:
 
 def _items(node: yaml.Node | None) -> list[yaml.Node]:
     """The items of a sequence, or a lone scalar as one item."""
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     return [node] if isinstance(node, yaml.ScalarNode) else []
@@ -270,6 +277,8 @@ def _last_line(node: yaml.Node) -> int:
     """0-based last line of a node's text: where its last scalar or flow collection ends.
 
     (A block collection's own end mark is the start of whatever follows it.)"""
+    import yaml
+
     while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style:
         if not node.value:
             return int(node.start_mark.line)
@@ -327,8 +336,11 @@ def read_card(path: str, text: str) -> list[Fact]:
         return []
     if fm is None or not fm.data:
         return []
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose("\n".join(fm.lines), Loader=_LOADER)  # a safe loader: nodes only
+        root = yaml.compose("\n".join(fm.lines), Loader=loader)  # a safe loader: nodes only
     except (yaml.YAMLError, RecursionError):
         return []
     card = _Card(path, fm.lines, fm.first_line)

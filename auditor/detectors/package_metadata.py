@@ -21,7 +21,17 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from auditor.detectors import DETECTORS, Detected, Detector, detection, line_of, unknown
-from auditor.model import Evidence, Fact, FileEntry, LicenseDetection, Method, Scope, Skipped
+from auditor.model import (
+    Evidence,
+    Fact,
+    FileEntry,
+    LicenseDetection,
+    LicenseReference,
+    Method,
+    Place,
+    Scope,
+    Skipped,
+)
 from auditor.signatures import AMBIGUOUS_HUB_IDS, catalog
 
 FILE_NAMES = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "package.json"})
@@ -443,6 +453,7 @@ class _Found:
         self.entry = entry
         self.detections: list[LicenseDetection] = []
         self.facts: list[Fact] = []
+        self.references: list[LicenseReference] = []
         # Family classifiers wait until the file's license fields are known.
         self._families: list[tuple[tuple[str, ...], Evidence]] = []
 
@@ -450,8 +461,12 @@ class _Found:
         line, excerpt = where
         return Evidence(self.entry.path, line, line, Method.PACKAGE_METADATA, excerpt)
 
-    def _add(self, key: str | None, ev: Evidence) -> None:
-        det = detection(key, ev, scope=Scope.CODE) if key else unknown(ev, Scope.CODE)
+    def _add(self, key: str | None, ev: Evidence, family: tuple[str, ...] = ()) -> None:
+        det = (
+            detection(key, ev, scope=Scope.CODE, place=Place.FIELD)
+            if key
+            else unknown(ev, Scope.CODE, Place.FIELD, stated=ev.excerpt, family=family)
+        )
         if all((d.key, d.evidence) != (det.key, det.evidence) for d in self.detections):
             self.detections.append(det)
 
@@ -472,11 +487,21 @@ class _Found:
             self._add(catalog().by_spdx(spdx_id) if spdx_id else None, ev)
 
     def fact(self, name: str, value: str, where: tuple[int, str]) -> None:
-        self.facts.append(Fact(name, value, self._evidence(where)))
+        ev = self._evidence(where)
+        self.facts.append(Fact(name, value, ev))
+        if name == "license_file":
+            # license = {file = "LICENSE.md"}: the package's license is that file's; a
+            # broken reference when it is not there.
+            self.references.append(
+                LicenseReference(value, Scope.CODE, ev, value, True, place=Place.FIELD)
+            )
 
     def result(self) -> Detected:
         for prefixes, ev in self._families:
             named = any(d.spdx_id.startswith(prefixes) for d in self.detections)
             if not named:
-                self._add(None, ev)
-        return Detected(tuple(self.detections), tuple(self.facts))
+                # A family ("Apache Software License"): no key, but it agrees with a member.
+                self._add(None, ev, tuple(p.lower() for p in prefixes))
+        return Detected(
+            tuple(self.detections), tuple(self.facts), references=tuple(self.references)
+        )

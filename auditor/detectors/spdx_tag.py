@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from auditor.detectors import DETECTORS, Detected, Detector, detection, line_of, unknown
-from auditor.model import Evidence, FileEntry, FileKind, LicenseDetection, Method, Scope
+from auditor.model import Evidence, FileEntry, FileKind, LicenseDetection, Method, Place, Scope
 from auditor.signatures import catalog
 
 # A tag is a line of its own, behind at most a comment leader, whose value is an
@@ -33,6 +33,8 @@ class SpdxTagDetector(Detector):
         return entry.kind is FileKind.CODE
 
     def detect(self, entry: FileEntry, text: str) -> Detected:
+        if "spdx" not in text.lower():
+            return Detected()  # most files have no tag: one literal search, not a line scan
         found: list[LicenseDetection] = []
         cat = catalog()
         for m in _TAG.finditer(text):
@@ -41,6 +43,8 @@ class SpdxTagDetector(Detector):
             for spdx_id in dict.fromkeys(_ids(m.group("expr"))):
                 key = cat.by_spdx(spdx_id)
                 found.append(
-                    detection(key, ev, scope=Scope.CODE) if key else unknown(ev, Scope.CODE)
+                    detection(key, ev, scope=Scope.CODE, place=Place.HEADER)
+                    if key
+                    else unknown(ev, Scope.CODE, Place.HEADER, stated=spdx_id)
                 )
         return Detected(tuple(found))

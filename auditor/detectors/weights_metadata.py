@@ -16,8 +16,17 @@ import json
 import re
 
 from auditor.detectors import DETECTORS, Detected, Detector, detection, unknown
-from auditor.model import Evidence, Fact, FileEntry, FileKind, LicenseDetection, Method, Scope
-from auditor.signatures import catalog
+from auditor.model import (
+    Evidence,
+    Fact,
+    FileEntry,
+    FileKind,
+    LicenseDetection,
+    Method,
+    Place,
+    Scope,
+)
+from auditor.names import hub_candidates
 
 GGUF_LICENSE = "general.license"
 GGUF_FACTS = {
@@ -68,11 +77,16 @@ def _detections(value: str, names: list[str], ev: Evidence) -> list[LicenseDetec
     seen: set[str | None] = set()
     for raw in _values(value):
         for lid in _license_ids(raw):
-            key = catalog().key_for_hub(lid, names)
+            candidates = hub_candidates(lid, names)
+            key = candidates[0] if len(candidates) == 1 else None
             if key in seen:
                 continue
             seen.add(key)
-            found.append(detection(key, ev, scope=Scope.MODEL) if key else unknown(ev, Scope.MODEL))
+            found.append(
+                detection(key, ev, scope=Scope.MODEL, place=Place.FIELD)
+                if key
+                else unknown(ev, Scope.MODEL, Place.FIELD, stated=value)
+            )
     return found
 
 

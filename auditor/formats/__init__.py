@@ -22,9 +22,16 @@ class Format(ABC):
     #: computes them only when a chosen format asks (auditor.checksums).
     needs_checksums: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, supplier: str | None = None) -> None:
+    def __init__(
+        self, supplier: str | None = None, *, fail_on: str | None = None, detail: int = 0
+    ) -> None:
         #: Who distributes the audited repo (``Organization: ACME``), for BOM formats.
         self.supplier = supplier
+        #: The --fail-on in force, for a report that states the exit code; None: not stated.
+        self.fail_on = fail_on
+        #: How much a human report shows: -1 the summary and findings, 0 the default,
+        #: 1 and more every piece of evidence.
+        self.detail = detail
 
     @abstractmethod
     def render(self, result: AuditResult) -> bytes: ...

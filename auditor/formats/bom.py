@@ -480,20 +480,28 @@ def build(result: AuditResult, supplier: str | None = None, created: datetime | 
                 ),
             )
         )
+    repo = result.repository
     root = Package(
         ref="repository",
         name=name,
         role="repository",
         files=tuple(f for f in result.inventory.files if f.path not in owned),
-        declared=None,
+        # What the repo's top-level license file or README says of all of it (else its
+        # parts' licenses together): the license people read off the repository page.
+        declared=(
+            _expression(repo.concluded, terms, tuple(e for d in repo.basis for e in d.evidence))
+            if repo is not None and repo.concluded
+            else None
+        ),
         concluded=None,
         version=version,
         supplier=who,
         download_location=download,
         contains=tuple(p.ref for p in packages if p.role != "base-model"),
         comment=(
-            "The repository as a whole: its code, model and data components carry their "
-            "own licenses (see the packages it contains); none is merged into one."
+            "The repository as a whole: its declared license is what its top-level license "
+            "file or README says of all of it; its code, model and data components carry "
+            "their own licenses (see the packages it contains)."
         ),
     )
     return Bom(

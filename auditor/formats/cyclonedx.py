@@ -403,7 +403,10 @@ class _Writer:
         )
 
     def root(self, pkg: Package) -> Component:
-        props = self._findings(pkg.ref)
+        # The repository's own declared license (its top-level LICENSE or README), when one
+        # covers the whole; its parts carry theirs.
+        licenses, props = self.licenses(pkg, with_text=False)
+        props += self._findings(pkg.ref)
         props += [
             Property(name=NS + "unreadable", value=f"{s.path}: {s.reason}")
             for s in self.result.skipped
@@ -420,6 +423,7 @@ class _Writer:
             supplier=_entity(pkg.supplier),
             description=pkg.comment or None,
             external_references=self._external(pkg),
+            licenses=licenses,
             properties=props,
             components=self._files(pkg),
         )

@@ -23,7 +23,7 @@ from auditor.model import (
     Upstream,
 )
 
-REPORT_VERSION = "1.2"
+REPORT_VERSION = "1.3"
 
 
 def evidence_dict(ev: Evidence) -> dict[str, Any]:
@@ -46,6 +46,10 @@ def license_dict(d: LicenseDetection) -> dict[str, Any]:
         "is_clue": d.is_clue,
         "modified": d.modified,
         "coverage": d.coverage,
+        "place": d.place.value,
+        "stated": d.stated,
+        "family": list(d.family),
+        "joint": d.joint,
         "evidence": [evidence_dict(e) for e in d.evidence],
         "differences": [evidence_dict(e) for e in d.differences],
     }
@@ -142,6 +146,15 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
             "findings": counts,
             "accepted": len(result.accepted),
         },
+        "repository": (
+            {
+                "concluded": result.repository.concluded,
+                "reason": result.repository.reason,
+                "basis": [license_dict(d) for d in result.repository.basis],
+            }
+            if result.repository
+            else None
+        ),
         "components": [component_dict(c) for c in result.components],
         "openness": (
             {"verdict": result.openness.verdict, "reasons": list(result.openness.reasons)}

@@ -85,6 +85,8 @@ class Catalog:
         # Written by `make signatures` (names.build_*_index), read by auditor.names.
         self.name_index: dict[str, str | None] = data.get("name_index", {})
         self.url_index: dict[str, str | None] = data.get("url_index", {})
+        #: signatures/obligations.yaml as built into the catalog (auditor.obligations).
+        self.own_facts: dict[str, dict[str, Any]] = data.get("own_facts", {})
         self.sources: dict[str, Any] = data["sources"]
         self._spdx: dict[str, str] = {}
         # Primary ids first so that an alias never shadows the license that owns an id.
@@ -161,6 +163,23 @@ class Catalog:
 
 
 POLICY_FAMILIES = frozenset({"acceptable-use-policy", "notice"})
+#: Families of the shared index that are no model license: permissive code licenses
+#: kept there for their facts, notices and use policies.
+NOT_MODEL_FAMILIES = frozenset({"permissive", "notice", "acceptable-use-policy"})
+
+
+def is_model_license(key: str) -> bool:
+    """A license written for models (Llama, DeepSeek, OpenRAIL, Tongyi Qianwen...): a lone
+    LICENSE holding one covers the weights too, whatever else speaks for them."""
+    cat = catalog()
+    if key not in cat:
+        return False
+    info = cat.get(key)
+    return (
+        "shared" in info.raw.get("origin", ())
+        and info.family is not None
+        and info.family not in NOT_MODEL_FAMILIES
+    )
 
 
 def is_policy(key: str) -> bool:

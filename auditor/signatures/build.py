@@ -225,13 +225,33 @@ COMMON_KEYS = frozenset(
 )
 
 
+#: Texts whose terms end here; what follows ("How to apply ...") is an appendix that copies
+#: often leave out. Learnt twice: whole, and up to this line.
+END_OF_TERMS = "END OF TERMS AND CONDITIONS"
+#: Only where the appendix is boilerplate that changes nothing. The GPLs' appendix holds the
+#: "or (at your option) any later version" notice that tells GPL-2.0 from GPL-2.0-or-later,
+#: so a GPL text without it is not cut the same way.
+OPTIONAL_APPENDIX = frozenset({"apache-2.0"})
+
+
+def with_optional_appendix(refs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Each reference, and for texts whose appendix is optional, the terms alone."""
+    out = []
+    for key, origin, text in refs:
+        out.append((key, origin, text))
+        end = text.find(END_OF_TERMS)
+        if key in OPTIONAL_APPENDIX and end > 0 and len(text) - end > 200:
+            out.append((key, origin + "#terms", text[: end + len(END_OF_TERMS)]))
+    return out
+
+
 def build_fingerprints(lic_dir: Path, shared_dir: Path, out: Path) -> int:
     from auditor.matcher import sampled, shingle_hashes, tokenize, write_fingerprints
 
     shared_keys = {r["key"] for r in json.loads((shared_dir / "index.json").read_text("utf-8"))}
     refs = []
     full: list[set[int]] = []
-    for key, origin, text in reference_texts(lic_dir, shared_dir):
+    for key, origin, text in with_optional_appendix(reference_texts(lic_dir, shared_dir)):
         hashes = shingle_hashes(tokenize(text).words)
         sample = [h for h in hashes if sampled(h)]
         if sample:
@@ -243,6 +263,18 @@ def build_fingerprints(lic_dir: Path, shared_dir: Path, out: Path) -> int:
     return len(refs)
 
 
+OWN_FACTS = Path(__file__).with_name("obligations.yaml")
+
+
+def own_facts() -> dict[str, Any]:
+    """``obligations.yaml``, reviewed by hand, carried into the catalog so that a scan reads
+    one JSON file and no YAML."""
+    data = yaml.safe_load(OWN_FACTS.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise SystemExit(f"{OWN_FACTS.name}: expected a mapping of license keys")
+    return dict(sorted(data.items()))
+
+
 def build(lic_dir: Path, shared_dir: Path) -> dict[str, Any]:
     index = json.loads((shared_dir / "index.json").read_text(encoding="utf-8"))
     catalog = read_scancode(lic_dir)
@@ -252,6 +284,7 @@ def build(lic_dir: Path, shared_dir: Path) -> dict[str, Any]:
 
     return {
         "format": 1,
+        "own_facts": own_facts(),
         "sources": {
             "scancode_toolkit": getattr(scancode_config, "__version__", "unknown"),
             "scancode_licenses": len(list(lic_dir.glob("*.LICENSE"))),
