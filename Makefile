@@ -14,8 +14,9 @@ install:
 	$(BIN)/python -m compileall -q auditor
 	$(BIN)/auditor --version
 
+# Two workers or more (pytest-xdist): the suite is mostly waiting on subprocesses.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint:
 	$(BIN)/ruff check auditor tests fixtures bench

@@ -47,6 +47,7 @@ from pathlib import Path
 
 from auditor.classify import kind_from_name
 from auditor.detectors.package_metadata import FILE_NAMES as PACKAGE_METADATA
+from auditor.ignore import Ignores
 from auditor.model import (
     AuditResult,
     FileEntry,
@@ -169,7 +170,7 @@ class ChangedSource(LocalSource):
 
     def _files(self, skipped: list[Skipped]) -> Iterator[tuple[str, int]]:
         if self.listing is None:
-            yield from self._walk(skipped)
+            yield from self._walk(skipped, Ignores(self.root, self.ignore))
             return
         for path in sorted(set(self.listing)):
             if not utf8_name(path, skipped):

@@ -114,6 +114,11 @@ def cli(verbose: int) -> None:
     help="Audit the tree of commit REF of the git repository at TARGET, without checking it out",
 )
 @click.option(
+    "--no-ignore",
+    is_flag=True,
+    help="Also read what .gitignore files exclude, virtualenvs and tool caches.",
+)
+@click.option(
     "-q",
     "--quiet",
     is_flag=True,
@@ -140,6 +145,7 @@ def scan(
     write_baseline_to: Path | None,
     upstream: str | None,
     rev: str | None,
+    no_ignore: bool,
     quiet: bool,
     detail: int,
 ) -> None:
@@ -215,6 +221,7 @@ def scan(
             policy=policy,
             checksums=tuple(checksums),
             checksum_cache=not no_checksum_cache,
+            ignore=not no_ignore,
         )
         codes: list[int] = []
         for one in targets:

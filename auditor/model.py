@@ -118,6 +118,9 @@ class Inventory:
     revision: str | None
     files: tuple[FileEntry, ...]
     skipped: tuple[Skipped, ...] = ()
+    #: Files and folders a folder walk left out as git would (``.gitignore``, virtualenvs,
+    #: tool caches; auditor.ignore); a folder counts once.
+    ignored: int = 0
 
     def by_path(self) -> dict[str, FileEntry]:
         return {f.path: f for f in self.files}

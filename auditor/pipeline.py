@@ -63,6 +63,8 @@ class Options:
     checksums: tuple[str, ...] = ()
     #: Reuse and record checksums in the user cache (auditor.checksums).
     checksum_cache: bool = True
+    #: Leave out what git would not commit, virtualenvs and tool caches (auditor.ignore).
+    ignore: bool = True
 
 
 def _detect(
@@ -218,6 +220,8 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     options = options or Options()
     catalog()  # unreadable signatures fail every audit, not only those that name a license
     source = open_source(target) if isinstance(target, str) else target
+    if not options.ignore and hasattr(source, "ignore"):
+        source.ignore = False
     log.debug("inventory of %s", source.target)
     inventory = source.inventory()
     if options.policy is not None:

@@ -28,9 +28,11 @@ atexit.register(shutil.rmtree, os.environ["AUDITOR_CACHE_DIR"], True)
 EXAMPLE = ROOT / "build" / "example-model"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _example() -> None:
-    materialize("example-model", EXAMPLE)
+def pytest_configure(config: pytest.Config) -> None:
+    """Build the example once, before any test: in the xdist controller (workers have a
+    ``workerinput``), or in the one process of a plain run. Workers only read it."""
+    if not hasattr(config, "workerinput"):
+        materialize("example-model", EXAMPLE)
 
 
 @pytest.fixture
@@ -75,6 +77,9 @@ def audit_unprivileged(path: Path) -> dict:  # type: ignore[type-arg]
 
     if os.geteuid() != 0:
         return json.loads(FORMATS.get("json")().render(run_audit(str(path))))  # type: ignore[no-any-return]
+    # Everything the audit imports lazily is imported here first: the child, as nobody,
+    # cannot read the interpreter's own library folder.
+    run_audit(str(path))
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
@@ -89,7 +94,9 @@ def audit_unprivileged(path: Path) -> dict:  # type: ignore[type-arg]
                 fh.write(data)
         except BaseException as exc:  # report, never escape into pytest's loop
             with contextlib.suppress(OSError):
-                os.write(w, json.dumps({"child_error": repr(exc)}).encode())
+                import traceback
+
+                os.write(w, json.dumps({"child_error": traceback.format_exc()}).encode())
             code = 1
         os._exit(code)
     os.close(w)

@@ -252,6 +252,14 @@ def test_the_hub_unreachable_exits_3_and_records_nothing(
         port = s.getsockname()[1]
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.setattr(HubSource, "max_wait", 0.2)
+    from functools import partial
+
+    from huggingface_hub.utils import _pagination
+
+    # The client's own retries, before the first listing (named repos of an organization
+    # are listed for their commit shas): waiting out its real backoff took ~24 s.
+    quick = partial(_pagination.http_backoff, base_wait_time=0.01, max_wait_time=0.02)
+    monkeypatch.setattr(_pagination, "http_backoff", quick)
     db = tmp_path / "r.db"
     result = invoke(db, *ALL[:10], "--jobs", "2")
     assert result.exit_code == 3
@@ -260,12 +268,6 @@ def test_the_hub_unreachable_exits_3_and_records_nothing(
     with RegistryDB(db, create=False) as rdb:
         assert [s.status for s in rdb.scans()] == ["running"]  # resumed by the next run
         assert rdb.observations() == []
-    from functools import partial
-
-    from huggingface_hub.utils import _pagination
-
-    quick = partial(_pagination.http_backoff, base_wait_time=0.01, max_wait_time=0.02)
-    monkeypatch.setattr(_pagination, "http_backoff", quick)  # the client's own retries
     listing = invoke(db, "--author", "org-a")
     assert listing.exit_code == 3
     assert "cannot list models on the Hub at" in listing.stderr

@@ -26,7 +26,7 @@ import re
 import uuid
 from abc import abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import cache
 from typing import ClassVar
@@ -253,12 +253,16 @@ def hub_org(name: str) -> str | None:
 
 
 class _Terms:
-    """Collects the terms a document uses, each once, keyed by id."""
+    """Collects the terms a document uses, each once, keyed by id.
+
+    Evidence is gathered per term and sorted once (``final``): merging and sorting it on
+    every use made a BOM quadratic in the number of tagged files."""
 
     def __init__(self, result: AuditResult) -> None:
         self.result = result
         self.texts = dict(result.license_texts)
         self.by_id: dict[str, Term] = {}
+        self._evidence: dict[str, dict[Evidence, None]] = {}
         cat = catalog()
         # A catalog license's text, from a clean license-text detection in this repo.
         self.shipped: dict[str, Evidence] = {}
@@ -290,9 +294,9 @@ class _Terms:
             term_id = license_ref(key)
         old = self.by_id.get(term_id)
         if old is not None:
-            merged = tuple(sorted(set(old.evidence) | set(evidence), key=_ev_order))
-            self.by_id[term_id] = Term(**{**old.__dict__, "evidence": merged})
-            return self.by_id[term_id]
+            self._evidence[term_id].update(dict.fromkeys(evidence))
+            return old
+        self._evidence[term_id] = dict.fromkeys(evidence)
         shipped = self.shipped.get(key)
         urls = info.raw.get("urls") or []
         term = Term(
@@ -303,10 +307,19 @@ class _Terms:
             urls=tuple(u for u in urls if isinstance(u, str))[:5],
             text=None if listed or shipped is None else self._lines(shipped),
             text_path=None if listed or shipped is None else shipped.path,
-            evidence=tuple(sorted(evidence, key=_ev_order)),
         )
         self.by_id[term_id] = term
         return term
+
+    def final(self) -> tuple[Term, ...]:
+        """Every term, its evidence merged and sorted, in id order."""
+        out = []
+        for term_id, term in self.by_id.items():
+            gathered = self._evidence.get(term_id)
+            if gathered is not None:
+                term = replace(term, evidence=tuple(sorted(gathered, key=_ev_order)))
+            out.append(term)
+        return tuple(sorted(out, key=lambda t: t.id.lower()))
 
     def for_text(self, d: LicenseDetection) -> Term | None:
         """A license file whose text is unknown or modified: a term of its own, quoting it."""
@@ -511,7 +524,7 @@ def build(result: AuditResult, supplier: str | None = None, created: datetime | 
         digest=digest,
         uuid=uuid.uuid5(UUID_NAMESPACE, f"{name}\n{digest}\n{result.tool.version}"),
         packages=(root, *packages),
-        terms=tuple(sorted(terms.by_id.values(), key=lambda t: t.id.lower())),
+        terms=terms.final(),
     )
 
 

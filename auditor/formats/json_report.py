@@ -142,6 +142,7 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
         "summary": {
             "files": len(inv.files),
             "skipped": len(result.skipped),
+            "ignored": inv.ignored,
             "components": len(result.components),
             "findings": counts,
             "accepted": len(result.accepted),

@@ -156,7 +156,13 @@ class TextFormat(Format):
         for entry in inv.files:
             kinds[entry.kind.value] = kinds.get(entry.kind.value, 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        out.append(f"{len(inv.files)} files ({summary or 'none'})")
+        ignored = (
+            f"; {inv.ignored} ignored as git would (.gitignore, virtualenvs, caches; "
+            "--no-ignore reads them)"
+            if inv.ignored
+            else ""
+        )
+        out.append(f"{len(inv.files)} files ({summary or 'none'}){ignored}")
         out.append("")
         out.extend(_summary(result, self.fail_on))
         if self.detail >= 0:

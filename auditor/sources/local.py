@@ -11,6 +11,7 @@ from pathlib import Path
 
 from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
+from auditor.ignore import Ignores
 from auditor.model import FileEntry, Inventory, Skipped
 from auditor.sources import (
     SOURCES,
@@ -22,11 +23,13 @@ from auditor.sources import (
 )
 from auditor.weights import ReadAt
 
-SKIP_DIRS = frozenset({".git"})
-
 
 @SOURCES.register("dir")
 class LocalSource(Source):
+    #: Leave out what git would not commit, virtualenvs and tool caches (auditor.ignore);
+    #: ``--no-ignore`` sets it off.
+    ignore: bool = True
+
     def __init__(self, target: str) -> None:
         self.target = target
         root = Path(target)
@@ -82,13 +85,16 @@ class LocalSource(Source):
     def inventory(self) -> Inventory:
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
-        for path, size in self._walk(skipped):
+        ignores = Ignores(self.root, self.ignore)
+        for path, size in self._walk(skipped, ignores):
             entry, problem = self._examine(path, size)
             files.append(entry)
             if problem:
                 skipped.append(problem)
         f, s = entries_sorted(files, skipped)
-        return Inventory(root=str(self.root), revision=None, files=f, skipped=s)
+        return Inventory(
+            root=str(self.root), revision=None, files=f, skipped=s, ignored=ignores.count
+        )
 
     def _examine(self, path: str, size: int) -> tuple[FileEntry, Skipped | None]:
         """The entry of one file from a bounded look at it; a file that cannot be opened
@@ -101,12 +107,16 @@ class LocalSource(Source):
                 path, f"cannot read: {os_reason(exc)}"
             )
 
-    def _walk(self, skipped: list[Skipped]) -> Iterator[tuple[str, int]]:
+    def _walk(
+        self, skipped: list[Skipped], ignores: Ignores | None = None
+    ) -> Iterator[tuple[str, int]]:
         """Yield (path, size) of regular files; record everything passed over.
 
         Directory symlinks are never followed, so a symlink loop cannot
         recurse; file symlinks are followed only when they stay in the root.
+        What ``ignores`` leaves out is neither yielded nor recorded (only counted).
         """
+        ignores = ignores or Ignores(self.root, enabled=False)
         try:
             os.scandir(self.root).close()
         except OSError as exc:
@@ -114,15 +124,21 @@ class LocalSource(Source):
         stack = [""]
         while stack:
             rel = stack.pop()
+            folder = self._location(rel) if rel else self.root
+            ignores.enter(rel, folder)
             try:
-                with os.scandir(self._location(rel) if rel else self.root) as it:
+                with os.scandir(folder) as it:
                     entries = sorted(it, key=lambda e: e.name, reverse=True)
             except OSError as exc:
                 skipped.append(Skipped(rel, f"cannot list directory: {os_reason(exc)}"))
                 continue
             for de in entries:
                 path = f"{rel}/{de.name}" if rel else de.name
-                if de.name in SKIP_DIRS:
+                try:
+                    is_dir = de.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if ignores.skips(path, Path(de.path), is_dir):
                     continue
                 if not utf8_name(path, skipped):
                     continue
