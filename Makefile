@@ -9,7 +9,7 @@ install:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "auditor needs Python >= 3.10"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,deep]'
 	# Warm the bytecode cache so the first scan (and a pre-commit hook) starts fast.
 	$(BIN)/python -m compileall -q auditor
 	$(BIN)/auditor --version

@@ -163,6 +163,11 @@ def scan(
             fail(f"unknown format {name!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
     if len(names) > 1 and output_dir is None:
         fail("several formats need --output-dir (one file each)", EXIT_USAGE)
+    if deep:
+        from auditor.deep import MISSING, available
+
+        if not available():
+            fail(MISSING, EXIT_USAGE)
     if output is not None and output_dir is not None:
         fail("--output and --output-dir cannot be used together", EXIT_USAGE)
     if write_baseline_to is not None and (

@@ -33,6 +33,19 @@ class DeepMatch:
         return len(self.keys) == 1 and self.score >= MIN_SCORE and self.coverage >= MIN_COVERAGE
 
 
+MISSING = (
+    "--deep needs ScanCode, which is not installed: pip install 'auditor[deep]' "
+    "(scancode-toolkit, about 600 MB)"
+)
+
+
+def available() -> bool:
+    """Whether ScanCode can be imported (without importing it: that takes seconds)."""
+    import importlib.util
+
+    return importlib.util.find_spec("licensedcode") is not None
+
+
 def deep_match(text: str) -> list[DeepMatch]:
     """ScanCode's matches in ``text`` (its first use builds or loads the index)."""
     from license_expression import Licensing

@@ -74,3 +74,25 @@ def test_deep_keeps_text_it_cannot_place(tmp_path: Path) -> None:
     assert ("unknown-license-reference", True) in {(d.key, d.is_clue) for d in deep.detections}
     (model,) = [c for c in deep.components if c.kind.value == "model"]
     assert model.concluded is None
+
+
+def test_deep_without_scancode_is_a_clear_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ScanCode is an extra (`auditor[deep]`): without it, --deep says how to get it."""
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "licensedcode" else real(name, *a),
+    )
+    (tmp_path / "a.py").write_text("print(1)\n")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--deep"])
+    assert result.exit_code == 2
+    assert "pip install 'auditor[deep]'" in result.output

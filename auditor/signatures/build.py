@@ -34,7 +34,13 @@ FACT_FIELDS = (
 
 
 def scancode_license_dir() -> Path:
-    import licensedcode  # the data ships inside scancode-toolkit
+    try:
+        import licensedcode  # the data ships inside scancode-toolkit
+    except ImportError:
+        raise SystemExit(
+            "build: the signatures are derived from ScanCode's LicenseDB: "
+            "pip install 'auditor[deep]' (make install does)"
+        ) from None
 
     return Path(licensedcode.__file__).parent / "data" / "licenses"
 
