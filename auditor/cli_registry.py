@@ -265,8 +265,7 @@ def _short(revision: str | None) -> str:
 
 def _label(expression: str | None) -> str:
     """A license expression of keys with its names: ``MIT License (mit)``; UNKNOWN for None."""
-    from auditor.checks import label
-    from auditor.obligations import license_keys
+    from auditor.signatures import label, license_keys
 
     if not expression:
         return "UNKNOWN"

@@ -37,7 +37,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from auditor.detectors import UNKNOWN_KEY
 from auditor.detectors.readme_statement import readme_role
 from auditor.evidence import (
     LICENSE_FOLDER,
@@ -50,6 +49,7 @@ from auditor.evidence import (
     strength,
 )
 from auditor.model import (
+    UNKNOWN_KEY,
     Component,
     ComponentKind,
     FileKind,
@@ -62,8 +62,8 @@ from auditor.model import (
     Scope,
 )
 from auditor.names import in_family, key_for_name
-from auditor.obligations import license_keys, obligations_for
-from auditor.signatures import catalog, is_model_license, is_policy
+from auditor.obligations import obligations_for
+from auditor.signatures import catalog, is_model_license, is_policy, license_keys
 
 KIND_OF_FILE: dict[FileKind, ComponentKind] = {
     FileKind.CODE: ComponentKind.CODE,

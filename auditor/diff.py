@@ -3,8 +3,8 @@
 A diff is a comparison of two ``AuditResult``s that ``run_audit`` made, never a
 second engine: ``compare(old, new)`` gives an ``AuditDiff``, ``render_text`` and
 ``render_json`` write it. Components are matched by name (``code``, ``model``,
-``model:FOLDER``, ``data``), findings by their policy fingerprint
-(``policy.fingerprint``: moved line numbers are not news), obligations by
+``model:FOLDER``, ``data``), findings by their fingerprint
+(``model.fingerprint``: moved line numbers are not news), obligations by
 (license, kind, summary, value), base models by name.
 
 What counts for ``--fail-on`` is what *appeared* (``AuditDiff.appeared``):
@@ -40,9 +40,9 @@ from auditor.model import (
     Openness,
     Severity,
     Tool,
+    fingerprint,
 )
-from auditor.obligations import license_keys
-from auditor.policy import fingerprint
+from auditor.signatures import license_keys
 
 if TYPE_CHECKING:
     from auditor.pipeline import Options
@@ -342,7 +342,7 @@ _MARK = {"error": "E", "warning": "W", "note": "N"}
 
 
 def _named(expression: str | None) -> str:
-    from auditor.checks import label
+    from auditor.signatures import label
 
     if not expression:
         return "UNKNOWN"

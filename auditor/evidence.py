@@ -27,10 +27,9 @@ import posixpath
 import re
 from enum import IntEnum
 
-from auditor.detectors import UNKNOWN_KEY
 from auditor.detectors.license_text import scope_of
 from auditor.detectors.readme_statement import readme_role
-from auditor.model import LicenseDetection, Method, Place
+from auditor.model import UNKNOWN_KEY, LicenseDetection, Method, Place
 from auditor.signatures import is_model_license
 
 #: Folders that hold license files for the repo (or the folder above), not a part of it.

@@ -73,9 +73,7 @@ class Ignores:
         self._tracked_dirs: frozenset[str] = frozenset()
         if enabled:
             self._tracked = _git_index(root)
-            self._tracked_dirs = frozenset(
-                d for p in self._tracked for d in _parents(p)
-            )
+            self._tracked_dirs = frozenset(d for p in self._tracked for d in _parents(p))
             exclude = root / ".git" / "info" / "exclude"
             spec = _read_spec(exclude)
             if spec is not None:

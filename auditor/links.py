@@ -17,9 +17,10 @@ import re
 from dataclasses import replace
 from urllib.parse import unquote
 
-from auditor.detectors import UNKNOWN_KEY, detection, unknown
+from auditor.detectors import detection, unknown
 from auditor.detectors.license_text import scope_of
 from auditor.model import (
+    UNKNOWN_KEY,
     Evidence,
     FileKind,
     Inventory,

@@ -7,8 +7,13 @@ Problems with one file are data here (``Skipped``), never exceptions.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
+
+#: ScanCode's key for "a license is named here, but which one is not known".
+UNKNOWN_KEY = "unknown-license-reference"
 
 
 class FileKind(str, Enum):
@@ -224,6 +229,19 @@ class Finding:
     component: str | None = None
     evidence: tuple[Evidence, ...] = ()
     fix: str | None = None
+
+
+def fingerprint(finding: Finding) -> str:
+    """A finding's identity across runs and machines: 16 hex digits of a sha256.
+
+    Hashed: the rule, the component, the repo-relative path and the message with
+    every run of digits replaced by ``#`` and whitespace collapsed, joined by NUL.
+    Severity, evidence line numbers and the fix are left out, so that changing a
+    severity in the policy, or editing lines above a finding, keeps it accepted.
+    """
+    message = " ".join(re.sub(r"\d+", "#", finding.message).split())
+    parts = (finding.rule, finding.component or "", finding.path or "", message)
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 class ObligationKind(str, Enum):

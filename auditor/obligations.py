@@ -9,7 +9,6 @@ may ask anything, and saying "nothing" would be a guess.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,42 +24,6 @@ LIMITED = {
     "threshold": "commercial use needs a separate license above a size threshold",
     "application-required": "commercial use requires applying to or registering with the licensor",
 }
-
-
-def license_keys(expression: str | None) -> list[str]:
-    """The license keys of ``apache-2.0 AND (mit OR bsd-new)``, in order, without repeats;
-    an exception after ``WITH`` is not a license and is left out.
-
-    A lone key is taken as it is; an expression is parsed by license-expression (loaded
-    only then: ~15 ms to import, and most parts have one license)."""
-    text = (expression or "").strip()
-    if not text:
-        return []
-    if not re.search(r"[\s()]", text):
-        return [text]
-    from license_expression import ExpressionError, LicenseWithExceptionSymbol
-
-    try:
-        symbols = _licensing().license_symbols(text, unique=True, decompose=False)
-    except ExpressionError as exc:
-        raise ValueError(f"not a license expression: {text!r} ({exc})") from exc
-    keys: list[str] = []
-    for symbol in symbols:
-        key = (
-            symbol.license_symbol.key
-            if isinstance(symbol, LicenseWithExceptionSymbol)
-            else symbol.key
-        )
-        if key not in keys:
-            keys.append(key)
-    return keys
-
-
-@cache
-def _licensing() -> Any:
-    from license_expression import Licensing
-
-    return Licensing()
 
 
 def own_facts() -> dict[str, dict[str, Any]]:

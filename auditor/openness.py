@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 
 from auditor.model import AuditResult, ComponentKind, FileKind, ObligationKind, Openness
-from auditor.obligations import license_keys
-from auditor.signatures import catalog
+from auditor.signatures import catalog, license_keys
 
 #: Training code by name: train.py, finetune_lora.py, scripts/pretrain.sh, trainer/...
 TRAINING = re.compile(

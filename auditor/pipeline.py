@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from auditor import __version__
 from auditor.checks import CHECKS
 from auditor.components import build_components, repository_license
-from auditor.detectors import DETECTORS, UNKNOWN_KEY, Detected, Detector, detection
+from auditor.detectors import DETECTORS, Detected, Detector, detection
 from auditor.links import resolve
 from auditor.model import (
+    UNKNOWN_KEY,
     AuditResult,
     BaseModel,
     Evidence,

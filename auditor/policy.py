@@ -10,7 +10,6 @@ that a typo never passes silently as "no policy". Format: docs/policy.md.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.atomic import write_atomic
-from auditor.checks import RULES, label
+from auditor.checks import RULES
 from auditor.errors import UsageError
 from auditor.model import (
     AuditResult,
@@ -31,9 +30,9 @@ from auditor.model import (
     Inventory,
     LicenseDetection,
     Severity,
+    fingerprint,
 )
-from auditor.obligations import license_keys
-from auditor.signatures import catalog
+from auditor.signatures import catalog, label, license_keys
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -56,19 +55,6 @@ UNCONCLUDED_FIX = (
 
 
 # -- fingerprints and baselines ------------------------------------------------------------
-
-
-def fingerprint(finding: Finding) -> str:
-    """A finding's identity across runs and machines: 16 hex digits of a sha256.
-
-    Hashed: the rule, the component, the repo-relative path and the message with
-    every run of digits replaced by ``#`` and whitespace collapsed, joined by NUL.
-    Severity, evidence line numbers and the fix are left out, so that changing a
-    severity in the policy, or editing lines above a finding, keeps it accepted.
-    """
-    message = " ".join(re.sub(r"\d+", "#", finding.message).split())
-    parts = (finding.rule, finding.component or "", finding.path or "", message)
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def _baseline_entry(finding: Finding) -> dict[str, str | None]:

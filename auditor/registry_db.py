@@ -4,7 +4,7 @@ One SQLite file (``--db``, else ``AUDITOR_DATA_DIR/registry.sqlite3``, else the 
 data dir) holds every scan, what each scan saw of each repo (an *observation*:
 audited, unchanged, failed, gated, private or missing) and, per repo and
 revision, what the audit found: components with their concluded and declared
-licenses, findings with their fingerprints (``policy.fingerprint``).
+licenses, findings with their fingerprints (``model.fingerprint``).
 
 - **Versioned schema.** ``PRAGMA user_version`` is the number of migration steps
   applied; ``MIGRATIONS`` are applied in order, all in one transaction, so a
@@ -374,7 +374,7 @@ class RegistryDB:
     def _store_audit(
         self, scan_id: int, repo_id: str, revision: str, result: AuditResult, now: str
     ) -> None:
-        from auditor.policy import fingerprint
+        from auditor.model import fingerprint
 
         db = self._db
         db.execute("DELETE FROM audits WHERE repo_id = ? AND revision = ?", (repo_id, revision))

@@ -92,7 +92,7 @@ def audit_unprivileged(path: Path) -> dict:  # type: ignore[type-arg]
             data = FORMATS.get("json")().render(run_audit(str(path)))
             with os.fdopen(w, "wb") as fh:
                 fh.write(data)
-        except BaseException as exc:  # report, never escape into pytest's loop
+        except BaseException:  # report, never escape into pytest's loop
             with contextlib.suppress(OSError):
                 import traceback
 

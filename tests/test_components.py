@@ -14,9 +14,9 @@ import yaml
 from conftest import FIXTURES
 
 from auditor.model import ComponentKind, ObligationKind
-from auditor.obligations import OWN_FACTS, license_keys, obligations_for
+from auditor.obligations import OWN_FACTS, obligations_for
 from auditor.pipeline import run_audit
-from auditor.signatures import catalog
+from auditor.signatures import catalog, license_keys
 
 sys.path.insert(0, str(FIXTURES / "corpus"))
 from generate import gguf_bytes, safetensors_bytes

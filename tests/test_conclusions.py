@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from auditor.detectors import UNKNOWN_KEY
-from auditor.model import AuditResult, Component, Place
+from auditor.model import UNKNOWN_KEY, AuditResult, Component, Place
 from auditor.pipeline import run_audit
 
 sys.path.insert(0, str(FIXTURES / "corpus"))

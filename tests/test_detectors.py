@@ -6,14 +6,13 @@ import re
 
 import pytest
 
-from auditor.detectors import UNKNOWN_KEY
 from auditor.detectors.card_metadata import (
     CardMetadataDetector,
     FrontMatterError,
     parse_front_matter,
 )
 from auditor.detectors.spdx_tag import SpdxTagDetector
-from auditor.model import FileEntry, FileKind, Scope
+from auditor.model import UNKNOWN_KEY, FileEntry, FileKind, Scope
 
 CARD = FileEntry("README.md", 100, FileKind.README)
 CODE = FileEntry("src/x.py", 100, FileKind.CODE)

@@ -11,12 +11,12 @@ import jsonschema
 import pytest
 from generate import gguf_bytes, lfs_pointer, safetensors_bytes
 
-from auditor.detectors import DETECTORS, UNKNOWN_KEY
+from auditor.detectors import DETECTORS
 from auditor.detectors import package_metadata as pm
 from auditor.detectors.package_metadata import PackageMetadataDetector, resolve
 from auditor.detectors.weights_metadata import WeightsMetadataDetector
 from auditor.formats import FORMATS
-from auditor.model import ComponentKind, FileEntry, FileKind, Method, Scope
+from auditor.model import UNKNOWN_KEY, ComponentKind, FileEntry, FileKind, Method, Scope
 from auditor.pipeline import Options, run_audit
 from auditor.signatures import catalog
 

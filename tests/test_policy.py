@@ -29,17 +29,11 @@ from auditor.model import (
     Inventory,
     Severity,
     Skipped,
-)
-from auditor.obligations import license_keys
-from auditor.pipeline import Options, run_audit
-from auditor.policy import (
-    Policy,
     fingerprint,
-    load_policy,
-    read_baseline,
-    resolve_name,
-    write_baseline,
 )
+from auditor.pipeline import Options, run_audit
+from auditor.policy import Policy, load_policy, read_baseline, resolve_name, write_baseline
+from auditor.signatures import license_keys
 from auditor.sources import open_source
 
 # -- helpers -------------------------------------------------------------------------------

@@ -75,14 +75,6 @@ def finding(
 CHECKS: Registry[Check] = Registry("check")
 
 
-def label(key: str) -> str:
-    """``Apache License 2.0 (apache-2.0)``: people read names, tools read keys."""
-    from auditor.signatures import catalog
-
-    cat = catalog()
-    return f"{cat.get(key).name} ({key})" if key in cat else key
-
-
 from auditor.checks import (  # noqa: E402,F401
     commercial_restriction,
     license_mismatch,

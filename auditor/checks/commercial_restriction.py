@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding, label
+from auditor.checks import CHECKS, Check, finding
 from auditor.model import AuditResult, Finding, ObligationKind
 from auditor.obligations import requires
+from auditor.signatures import label
 
 
 @CHECKS.register("commercial-restriction")

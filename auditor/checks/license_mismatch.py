@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding, label
-from auditor.detectors import UNKNOWN_KEY
-from auditor.model import AuditResult, Finding, LicenseDetection
+from auditor.checks import CHECKS, Check, finding
+from auditor.model import UNKNOWN_KEY, AuditResult, Finding, LicenseDetection
+from auditor.signatures import label
 
 
 def _said(d: LicenseDetection) -> str:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding, label
-from auditor.detectors import UNKNOWN_KEY
+from auditor.checks import CHECKS, Check, finding
 from auditor.evidence import is_text
-from auditor.model import AuditResult, Evidence, Finding, Method, ObligationKind, Place
+from auditor.model import UNKNOWN_KEY, AuditResult, Evidence, Finding, Method, ObligationKind, Place
 from auditor.names import is_vague
 from auditor.obligations import obligations_for
-from auditor.signatures import is_policy
+from auditor.signatures import is_policy, label
 
 DECLARING = {
     Method.CARD_METADATA,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding, label
+from auditor.checks import CHECKS, Check, finding
 from auditor.components import KIND_OF_FILE
 from auditor.model import AuditResult, ComponentKind, FileKind, Finding, Method, ObligationKind
-from auditor.obligations import license_keys, requires
+from auditor.obligations import requires
+from auditor.signatures import label, license_keys
 
 
 def _requiring(keys: Iterable[str]) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding, label
+from auditor.checks import CHECKS, Check, finding
 from auditor.copyright import is_copyright, is_placeholder
 from auditor.model import (
     AuditResult,
@@ -30,8 +30,8 @@ from auditor.model import (
     Method,
     ObligationKind,
 )
-from auditor.obligations import license_keys, obligations_for, requires
-from auditor.signatures import is_policy
+from auditor.obligations import obligations_for, requires
+from auditor.signatures import is_policy, label, license_keys
 
 #: Licenses whose own text carries the copyright line ("Copyright (c) <year> <holders>").
 COPYRIGHT_IN_TEXT = {"mit", "bsd-new", "bsd-simplified", "isc", "bsd-original", "mit-0"}

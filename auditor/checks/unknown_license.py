@@ -14,10 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from auditor.checks import CHECKS, Check
-from auditor.detectors import UNKNOWN_KEY
-from auditor.model import AuditResult, Evidence, Finding, LicenseDetection, Method, Place, Severity
+from auditor.model import (
+    UNKNOWN_KEY,
+    AuditResult,
+    Evidence,
+    Finding,
+    LicenseDetection,
+    Method,
+    Place,
+    Severity,
+)
 from auditor.names import in_family
-from auditor.obligations import license_keys
+from auditor.signatures import license_keys
 
 FIX = "state the license with an SPDX id or a Hugging Face license id, and ship its full text"
 #: Places listed in a message; the rest are counted.

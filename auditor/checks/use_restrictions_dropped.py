@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding, label
-from auditor.detectors import UNKNOWN_KEY
+from auditor.checks import CHECKS, Check, finding
 from auditor.model import (
+    UNKNOWN_KEY,
     AuditResult,
     ComponentKind,
     Finding,
@@ -19,8 +19,8 @@ from auditor.model import (
     Method,
     ObligationKind,
 )
-from auditor.obligations import license_keys, requires
-from auditor.signatures import is_policy
+from auditor.obligations import requires
+from auditor.signatures import is_policy, label, license_keys
 
 
 @CHECKS.register("use-restrictions-dropped")

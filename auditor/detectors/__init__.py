@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from auditor.model import (
+    UNKNOWN_KEY,
     Evidence,
     Fact,
     FileEntry,
@@ -26,8 +27,6 @@ from auditor.model import (
 )
 from auditor.registry import Registry
 from auditor.signatures import catalog
-
-UNKNOWN_KEY = "unknown-license-reference"  # ScanCode's key for "a license is named but not known"
 
 
 @dataclass(frozen=True)

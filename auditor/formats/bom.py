@@ -31,10 +31,10 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import ClassVar
 
-from auditor.detectors import UNKNOWN_KEY
 from auditor.errors import FormatError
 from auditor.formats import Format
 from auditor.model import (
+    UNKNOWN_KEY,
     AuditResult,
     BaseModel,
     Component,
@@ -45,8 +45,7 @@ from auditor.model import (
     LicenseDetection,
     Method,
 )
-from auditor.obligations import license_keys
-from auditor.signatures import catalog, is_policy
+from auditor.signatures import catalog, is_policy, license_keys
 
 #: The namespace of every UUID this tool derives from content (uuid5 of the tool's name).
 UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "auditor:bom")

@@ -14,8 +14,7 @@ from typing import Any
 
 from auditor.checks import RULE_SUMMARIES, RULES
 from auditor.formats import FORMATS, Format
-from auditor.model import AuditResult, Evidence, Finding, Severity
-from auditor.policy import fingerprint
+from auditor.model import AuditResult, Evidence, Finding, Severity, fingerprint
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}

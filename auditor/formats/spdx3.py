@@ -50,8 +50,7 @@ from auditor.formats.bom import (
     hub_org,
     metrics,
 )
-from auditor.model import FileEntry, FileKind, Finding, LicenseDetection
-from auditor.policy import fingerprint
+from auditor.model import FileEntry, FileKind, Finding, LicenseDetection, fingerprint
 
 SPEC_VERSION = "3.0.1"
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.checks import label
-from auditor.detectors import UNKNOWN_KEY
 from auditor.evidence import is_mention
 from auditor.formats import FORMATS, Format
 from auditor.model import (
+    UNKNOWN_KEY,
     AuditResult,
     Component,
     ComponentKind,
@@ -24,8 +23,7 @@ from auditor.model import (
     LicenseDetection,
     Place,
 )
-from auditor.obligations import license_keys
-from auditor.signatures import is_policy
+from auditor.signatures import is_policy, label, license_keys
 
 _MARK = {"error": "E", "warning": "W", "note": "N"}
 #: Places shown for one license in a "but" line; the rest are counted.

@@ -8,6 +8,7 @@ so the tool needs neither at run time.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -195,3 +196,45 @@ def catalog() -> Catalog:
         return Catalog(data)
     except (OSError, ValueError, KeyError) as exc:
         raise SignatureError(f"cannot read license catalog {CATALOG_FILE}: {exc}") from exc
+
+
+def label(key: str) -> str:
+    """``Apache License 2.0 (apache-2.0)``: people read names, tools read keys."""
+    cat = catalog()
+    return f"{cat.get(key).name} ({key})" if key in cat else key
+
+
+def license_keys(expression: str | None) -> list[str]:
+    """The license keys of ``apache-2.0 AND (mit OR bsd-new)``, in order, without repeats;
+    an exception after ``WITH`` is not a license and is left out.
+
+    A lone key is taken as it is; an expression is parsed by license-expression (loaded
+    only then: ~15 ms to import, and most parts have one license)."""
+    text = (expression or "").strip()
+    if not text:
+        return []
+    if not re.search(r"[\s()]", text):
+        return [text]
+    from license_expression import ExpressionError, LicenseWithExceptionSymbol
+
+    try:
+        symbols = _licensing().license_symbols(text, unique=True, decompose=False)
+    except ExpressionError as exc:
+        raise ValueError(f"not a license expression: {text!r} ({exc})") from exc
+    keys: list[str] = []
+    for symbol in symbols:
+        key = (
+            symbol.license_symbol.key
+            if isinstance(symbol, LicenseWithExceptionSymbol)
+            else symbol.key
+        )
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+@cache
+def _licensing() -> Any:
+    from license_expression import Licensing
+
+    return Licensing()
