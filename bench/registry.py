@@ -14,7 +14,7 @@ each executor, with a fresh temporary database:
 3. **changed**: ``--changed`` (5%) of the repos get a new card (a new commit), then
    the scan again: those are audited, the others unchanged.
 
-The scans run in this process through ``auditor.registry_scan.scan`` (the CLI's
+The scans run in this process through ``auditor.registry.scan.scan`` (the CLI's
 engine, without its start-up). The Dask figures use a ``LocalCluster`` of
 ``--dask-workers`` worker processes (2 threads each), started before the timing
 (its start-up is reported apart). Prints a table; writes
@@ -128,8 +128,8 @@ class Server:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from auditor.registry_db import RegistryDB
-    from auditor.registry_scan import AuditSpec, list_repo_shas, named_shas, scan
+    from auditor.registry.db import RegistryDB
+    from auditor.registry.scan import AuditSpec, list_repo_shas, named_shas, scan
 
     started = time.monotonic()
     server = Server(args.repos)

@@ -232,7 +232,7 @@ def test_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_write_failure_midway_keeps_old_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import auditor.cli as cli_mod
+    import auditor.atomic
 
     out = tmp_path / "report.json"
     out.write_text("old report\n")
@@ -240,7 +240,7 @@ def test_write_failure_midway_keeps_old_report(
     def failing_fsync(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli_mod.os, "fsync", failing_fsync)
+    monkeypatch.setattr(auditor.atomic.os, "fsync", failing_fsync)
     result = CliRunner().invoke(cli, ["scan", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 3
     assert "No space left on device" in result.output

@@ -1,4 +1,4 @@
-"""The registry database (auditor/registry_db.py) and `auditor registry changes|report`.
+"""The registry database (auditor/registry/db.py) and `auditor registry changes|report`.
 
 Audit results come from the real pipeline run on small repos written here; license
 texts come from the installed ScanCode data. Nothing leaves 127.0.0.1: the BOM test
@@ -33,14 +33,13 @@ from hub_server import HubRepo, HubServer, isolate_client, read_tree
 from auditor.cli import cli
 from auditor.model import AuditResult
 from auditor.pipeline import run_audit
-from auditor.registry_db import (
+from auditor.registry.changes import changes, parse_since
+from auditor.registry.db import (
     MIGRATIONS,
     SCHEMA_VERSION,
     RegistryDB,
     RegistryError,
     _statements,
-    changes,
-    parse_since,
 )
 
 sys.path.insert(0, str(FIXTURES / "corpus"))
@@ -201,7 +200,7 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
 
 
 def test_a_locked_database_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import auditor.registry_db as registry_db
+    import auditor.registry.db as registry_db
 
     path = tmp_path / "r.sqlite3"
     RegistryDB(path).close()
@@ -306,7 +305,7 @@ def test_record_refuses_what_it_cannot_store(
 
 CHILD = """
 import pickle, sys
-from auditor.registry_db import RegistryDB
+from auditor.registry.db import RegistryDB
 
 results = pickle.loads(open(sys.argv[2], "rb").read())
 db = RegistryDB(sys.argv[1])

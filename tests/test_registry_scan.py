@@ -25,9 +25,9 @@ from generate import safetensors_bytes
 from hub_server import HubRepo, HubServer, isolate_client
 
 from auditor.cli import cli
-from auditor.registry_db import RegistryDB
-from auditor.registry_scan import AuditSpec, Outcome, audit_repo, read_ids
-from auditor.registry_scan import scan as run_scan
+from auditor.registry.db import RegistryDB
+from auditor.registry.scan import AuditSpec, Outcome, audit_repo, read_ids
+from auditor.registry.scan import scan as run_scan
 from auditor.sources.hub import HubSource
 
 sys.path.insert(0, str(FIXTURES / "corpus"))

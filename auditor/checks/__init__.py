@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 
 from auditor.model import AuditResult, Evidence, Finding, Severity
-from auditor.registry import Registry
+from auditor.plugins import Plugins
 
 #: Every rule id with its default severity (docs/rules.md). A policy file may change
 #: a severity or turn a rule off; these defaults are what a careful reviewer would
@@ -72,7 +72,7 @@ def finding(
     return Finding(rule, RULES[rule], message, path, component, evidence, fix)
 
 
-CHECKS: Registry[Check] = Registry("check")
+CHECKS: Plugins[Check] = Plugins("check")
 
 
 from auditor.checks import (  # noqa: E402,F401

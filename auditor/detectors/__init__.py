@@ -25,7 +25,7 @@ from auditor.model import (
     Scope,
     Skipped,
 )
-from auditor.registry import Registry
+from auditor.plugins import Plugins
 from auditor.signatures import catalog
 
 
@@ -51,7 +51,7 @@ class Detector(ABC):
     def detect(self, entry: FileEntry, text: str) -> Detected: ...
 
 
-DETECTORS: Registry[Detector] = Registry("detector")
+DETECTORS: Plugins[Detector] = Plugins("detector")
 
 
 def detection(

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from auditor.model import AuditResult
-from auditor.registry import Registry
+from auditor.plugins import Plugins
 
 
 class Format(ABC):
@@ -37,7 +37,7 @@ class Format(ABC):
     def render(self, result: AuditResult) -> bytes: ...
 
 
-FORMATS: Registry[Format] = Registry("format")
+FORMATS: Plugins[Format] = Plugins("format")
 
 from auditor.formats import json_report, sarif, text  # noqa: E402,F401
 

@@ -23,7 +23,7 @@ from auditor.classify import (
 )
 from auditor.errors import UsageError
 from auditor.model import FileEntry, FileKind, Inventory, Skipped
-from auditor.registry import Registry
+from auditor.plugins import Plugins
 from auditor.textio import Decoded, NotTextError, decode, extract_pdf
 from auditor.weights import HeaderError, ReadAt, read_header
 
@@ -91,7 +91,7 @@ class Source(ABC):
         return decode(data, truncated=truncated)
 
 
-SOURCES: Registry[Source] = Registry("source")
+SOURCES: Plugins[Source] = Plugins("source")
 
 
 def open_source(target: str) -> Source:

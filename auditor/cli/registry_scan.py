@@ -15,8 +15,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
-from auditor.errors import AuditorError, UsageError
+from auditor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, reported
 
 
 @click.command("scan")
@@ -92,8 +91,8 @@ def scan(
     (ORG/NAME, datasets/ORG/NAME), those of --from-file, and those the Hub lists for
     --author/--search. A repo whose commit is that of its last good audit is recorded
     unchanged after one request; a killed scan, run again, resumes."""
-    from auditor.registry_db import RegistryDB
-    from auditor.registry_scan import (
+    from auditor.registry.db import RegistryDB
+    from auditor.registry.scan import (
         AuditSpec,
         Progress,
         check_repo_id,
@@ -103,7 +102,7 @@ def scan(
         read_ids,
         scan_params,
     )
-    from auditor.registry_scan import scan as run_scan
+    from auditor.registry.scan import scan as run_scan
 
     if scheduler and executor != "dask":
         fail("--scheduler needs --executor dask", EXIT_USAGE)
@@ -123,13 +122,11 @@ def scan(
             fail(f"cannot read {from_file}: {getattr(exc, 'strerror', None) or exc}", EXIT_USAGE)
     if not named and not (author or search):
         fail("name repos to scan: REPO_ID..., --from-file, --author or --search", EXIT_USAGE)
-    try:
+    with reported(lambda: "cannot read the repo ids"):
         named = [check_repo_id(r) for r in named]
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
     tty = sys.stderr.isatty() if show_progress is None else show_progress
     started = time.monotonic()
-    try:
+    with reported(lambda: f"cannot open {db_path or 'the registry database'}"):
         listed = (
             list_repo_shas(author=author, search=search, datasets=datasets)
             if (author or search)
@@ -138,10 +135,6 @@ def scan(
         ids = sorted(set(named) | set(listed))
         params = scan_params(named, author=author, search=search, datasets=datasets)
         db = RegistryDB(db_path)
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except AuditorError as exc:
-        fail(str(exc), EXIT_FAILED)
     if (author or search) and not listed:
         click.echo(f"auditor: the Hub lists no repos for {_query(author, search)}", err=True)
 
@@ -176,23 +169,20 @@ def scan(
     # The endpoint travels with each task: Dask workers audit against the same Hub.
     spec = AuditSpec(endpoint=os.environ.get("HF_ENDPOINT") or None)
     try:
-        summary = run_scan(
-            db,
-            ids,
-            params,
-            spec=spec,
-            jobs=jobs,
-            executor=executor,
-            scheduler=scheduler,
-            retry_failed=retry_failed,
-            progress=progress,
-            on_start=on_start,
-            known={**named_shas(named), **listed},
-        )
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except AuditorError as exc:
-        fail(str(exc), EXIT_FAILED)
+        with reported(lambda: f"cannot write {db.path}"):
+            summary = run_scan(
+                db,
+                ids,
+                params,
+                spec=spec,
+                jobs=jobs,
+                executor=executor,
+                scheduler=scheduler,
+                retry_failed=retry_failed,
+                progress=progress,
+                on_start=on_start,
+                known={**named_shas(named), **listed},
+            )
     except KeyboardInterrupt:
         click.echo("\nauditor: interrupted: run the same scan again to resume it", err=True)
         sys.exit(130)

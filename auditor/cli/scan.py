@@ -1,47 +1,35 @@
-"""Command line: parse arguments, call ``run_audit``, render, choose an exit code.
+"""``auditor scan TARGET``: audit one repository (or every cached one) and write its reports.
 
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,
-3 the audit itself failed. Only here do errors become messages.
+Exit codes (``common``): 0 clean, 1 findings at or above --fail-on, 2 usage
+error, 3 the audit failed. The worst across repositories when TARGET names several.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from auditor import __version__
 from auditor.atomic import write_atomic
-from auditor.errors import AuditorError, UsageError
-from auditor.model import AuditResult
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
-FAIL_ON: tuple[str, ...] = ("error", "warning", "note", "never")
-
-
-def exit_code(result: AuditResult, fail_on: str) -> int:
-    return EXIT_FINDINGS if result.fails(fail_on) else EXIT_OK
-
-
-def fail(message: str, code: int) -> None:
-    click.echo(f"auditor: error: {message}", err=True)
-    sys.exit(code)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="auditor")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
-    """License and AI-BOM auditor for AI model repositories."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(format="auditor: %(levelname)s: %(message)s")
-    logging.getLogger("auditor").setLevel(level)
+from auditor.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    baseline_option,
+    fail,
+    fail_on_option,
+    format_names,
+    output_option,
+    policy_option,
+    reported,
+    stem,
+    threshold,
+)
 
 
-@cli.command()
+@click.command()
 @click.argument("target")
 @click.option(
     "--format",
@@ -52,12 +40,7 @@ def cli(verbose: int) -> None:
     "cyclonedx-json. Repeat it, or separate names with commas, to write several at once "
     "with --output-dir.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
+@output_option()
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -73,31 +56,15 @@ def cli(verbose: int) -> None:
     is_flag=True,
     help="Hash every file anew instead of reusing the checksum cache of earlier audits.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON),
-    default=None,
-    help="Exit 1 when a finding at or above this severity exists.  "
-    "[default: the policy's fail-on, else error]",
-)
+@fail_on_option("a finding at or above this severity exists")
 @click.option(
     "--deep",
     is_flag=True,
     help="Also ask ScanCode's matcher about license text the fast matcher cannot place "
     "(slow: its index takes seconds and over 1 GB to load).",
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy file to use instead of TARGET's .auditor.toml or [tool.auditor] "
-    "in its pyproject.toml (docs/policy.md).",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Baseline file of accepted findings; overrides the policy's baseline.",
-)
+@policy_option("TARGET's .auditor.toml or [tool.auditor] in its pyproject.toml")
+@baseline_option
 @click.option(
     "--write-baseline",
     "write_baseline_to",
@@ -157,7 +124,7 @@ def scan(
     from auditor.sources import expand
     from auditor.sources.git_rev import rev_target, split_target
 
-    names = _format_names(formats)
+    names = format_names(formats)
     for name in names:
         if name not in FORMATS:
             fail(f"unknown format {name!r} (choose from {', '.join(FORMATS.names())})", EXIT_USAGE)
@@ -186,7 +153,12 @@ def scan(
         and split_target(upstream) is None
     ):
         fail(f"no such file or directory: {upstream} (--upstream)", EXIT_USAGE)
-    try:
+
+    def failed_io() -> str:
+        return f"cannot write {output if output is not None else (output_dir or target)}"
+
+    codes: list[int] = []
+    with reported(failed_io):
         if rev is not None:
             target = rev_target(target, rev)
         targets = expand(target)  # hf-cache:// names every cached repo
@@ -214,7 +186,7 @@ def scan(
         renderers = [
             FORMATS.get(name)(
                 supplier=supplier,
-                fail_on=fail_on or policy.fail_on or "error",
+                fail_on=threshold(fail_on, policy),
                 detail=-1 if quiet else detail,
             )
             for name in names
@@ -228,7 +200,6 @@ def scan(
             checksum_cache=not no_checksum_cache,
             ignore=not no_ignore,
         )
-        codes: list[int] = []
         for one in targets:
             result = run_audit(one, options)
             if write_baseline_to is not None:
@@ -239,8 +210,8 @@ def scan(
                 sys.exit(EXIT_OK)
             if output_dir is not None:
                 output_dir.mkdir(parents=True, exist_ok=True)
-                stem = _stem(result.target)
-                rendered = [(output_dir / f"{stem}{r.suffix}", r.render(result)) for r in renderers]
+                name = stem(result.target)
+                rendered = [(output_dir / f"{name}{r.suffix}", r.render(result)) for r in renderers]
                 for path, data in rendered:  # all rendered first: a failure writes nothing
                     output = path  # named by the OSError message below
                     write_atomic(path, data)
@@ -254,60 +225,5 @@ def scan(
                     sys.stdout.flush()
                 else:
                     write_atomic(output, data)
-            codes.append(exit_code(result, fail_on or policy.fail_on or "error"))
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except AuditorError as exc:
-        fail(str(exc), EXIT_FAILED)
-    except OSError as exc:
-        where = output if output is not None else (output_dir or target)
-        fail(f"cannot write {where}: {exc.strerror or exc}", EXIT_FAILED)
+            codes.append(EXIT_FINDINGS if result.fails(threshold(fail_on, policy)) else EXIT_OK)
     sys.exit(max(codes))  # the worst across the repositories
-
-
-def _format_names(formats: tuple[str, ...]) -> list[str]:
-    """``--format a --format b,c`` as [a, b, c], each once, in order; text by default."""
-    names: list[str] = []
-    for item in formats:
-        for name in item.split(","):
-            if name.strip() and name.strip() not in names:
-                names.append(name.strip())
-    return names or ["text"]
-
-
-def _stem(target: str) -> str:
-    """The file name stem of a target's reports: its last path part (``org_name`` on the Hub)."""
-    name = target.split("://", 1)[-1].split("@", 1)[0].rstrip("/")
-    if "://" in target:
-        kind, _, repo = name.rsplit("/", 1)[-1].partition("--")  # hf-cache:///DIR/models--ORG--NAME
-        if repo and kind in ("models", "datasets", "spaces"):
-            name = repo.replace("--", "/")
-        name = name.removeprefix("datasets/").replace("/", "_")
-    else:
-        name = Path(name).resolve().name if name in ("", ".", "..") else Path(name).name
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "auditor"
-
-
-def main() -> None:
-    """Entry point: click's own usage errors become one line, like ours."""
-    try:
-        code = cli.main(prog_name="auditor", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("auditor: error: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        fail(exc.format_message(), EXIT_USAGE)
-    sys.exit(code or 0)
-
-
-from auditor.cli_diff import diff as _diff  # noqa: E402
-
-cli.add_command(_diff)
-
-from auditor.cli_check import check as _check  # noqa: E402
-
-cli.add_command(_check)
-
-from auditor.cli_registry import registry as _registry  # noqa: E402
-
-cli.add_command(_registry)

@@ -16,8 +16,16 @@ from pathlib import Path
 
 import click
 
-from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FAIL_ON, fail
-from auditor.errors import AuditorError, UsageError
+from auditor.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    baseline_option,
+    fail_on_option,
+    policy_option,
+    reported,
+    threshold,
+)
+from auditor.errors import UsageError
 from auditor.model import AuditResult, Finding, Severity
 
 
@@ -69,24 +77,9 @@ def render(f: Finding, result: AuditResult, changed: frozenset[str]) -> list[str
     show_default=True,
     help="The repository's root folder (FILES are relative to the current directory).",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON),
-    default=None,
-    help="Exit 1 when a finding at or above this severity concerns the changed files.  "
-    "[default: the policy's fail-on, else error]",
-)
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy file to use instead of the root's .auditor.toml or [tool.auditor].",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Baseline file of accepted findings; overrides the policy's baseline.",
-)
+@fail_on_option("a finding at or above this severity concerns the changed files")
+@policy_option("the root's .auditor.toml or [tool.auditor]")
+@baseline_option
 @click.option(
     "-v",
     "--verbose",
@@ -113,22 +106,16 @@ def check(
     from auditor.changed import check as run_check
     from auditor.policy import load_policy
 
-    try:
+    with reported(lambda: f"cannot check {root}"):
         if not root.is_dir():
             raise UsageError(f"no such folder: {root} (--root)")
         real_root = root.resolve()
         changed = [repo_path(f, real_root) for f in files]
         policy = load_policy(root, policy_file)
         policy = policy.with_baseline(baseline or policy.baseline)
-        threshold = fail_on or policy.fail_on or "error"
-        level = None if threshold == "never" else Severity(threshold)
+        worst = threshold(fail_on, policy)
+        level = None if worst == "never" else Severity(worst)
         outcome = run_check(real_root, changed, policy, level)
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except AuditorError as exc:
-        fail(str(exc), EXIT_FAILED)
-    except OSError as exc:
-        fail(f"cannot check {root}: {exc.strerror or exc}", EXIT_FAILED)
     failing = [f for f in outcome.findings if level is not None and f.severity.rank >= level.rank]
     shown = outcome.findings if (failing or verbose) else ()
     out = [line for f in shown for line in render(f, outcome.result, outcome.changed)]
@@ -143,7 +130,7 @@ def check(
                 " changed: a license, notice, README or policy file concerns every finding)"
             )
         click.echo(
-            f"auditor check: {n} finding{'s' if n != 1 else ''} at or above {threshold} "
+            f"auditor check: {n} finding{'s' if n != 1 else ''} at or above {worst} "
             f"concern{'s' if n == 1 else ''} the changed files{why}; `auditor scan {root}` "
             "shows the whole audit",
             err=True,
@@ -153,7 +140,7 @@ def check(
         how = "confirmed by reading every file" if outcome.confirmed else "fast pass"
         click.echo(
             f"auditor check: {len(outcome.changed)} changed, {outcome.listed} files listed "
-            f"({outcome.listing}), {len(outcome.read)} read; nothing at or above {threshold} "
+            f"({outcome.listing}), {len(outcome.read)} read; nothing at or above {worst} "
             f"({how})",
             err=True,
         )

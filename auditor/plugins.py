@@ -1,4 +1,4 @@
-"""A tiny name -> class registry shared by sources, detectors, checks and formats.
+"""Plugins: a tiny name -> class table shared by sources, detectors, checks and formats.
 
 Adding an implementation is one file with a decorated class plus one line in
 its package's ``__init__``: an import, or ``declare(name, module)`` for an
@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-class Registry(Generic[T]):
+class Plugins(Generic[T]):
     def __init__(self, what: str) -> None:
         self._what = what
         self._items: dict[str, type[T]] = {}

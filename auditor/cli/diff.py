@@ -12,9 +12,16 @@ from pathlib import Path
 
 import click
 
-from auditor.atomic import write_atomic
-from auditor.cli import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FAIL_ON, fail
-from auditor.errors import AuditorError, UsageError
+from auditor.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    emit,
+    fail_on_option,
+    output_option,
+    policy_option,
+    reported,
+    threshold,
+)
 
 
 def policy_root(target: str) -> Path | None:
@@ -41,27 +48,12 @@ def policy_root(target: str) -> Path | None:
     show_default=True,
     help="Output format (json: docs/diff.md).",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the diff to FILE (atomically) instead of standard output.",
+@output_option("the diff")
+@fail_on_option(
+    "something at or above this severity appeared: a new finding, a changed or new "
+    "concluded license (error when it is unknown or not permissive, else warning)"
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON),
-    default=None,
-    help="Exit 1 when something at or above this severity appeared: a new finding, "
-    "a changed or new concluded license (error when it is unknown or not permissive, "
-    "else warning).  [default: the policy's fail-on, else error]",
-)
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy file for both audits instead of NEW's .auditor.toml or [tool.auditor] "
-    "in its pyproject.toml (docs/policy.md).",
-)
+@policy_option("NEW's .auditor.toml or [tool.auditor] in its pyproject.toml, for both audits")
 def diff(
     old: str, new: str, fmt: str, output: Path | None, fail_on: str | None, policy_file: Path | None
 ) -> None:
@@ -74,20 +66,9 @@ def diff(
     from auditor.pipeline import Options
     from auditor.policy import load_policy
 
-    try:
+    with reported(lambda: f"cannot write {output or '-'}"):
         policy = load_policy(policy_root(new), policy_file)
         policy = policy.with_baseline(policy.baseline)  # a bad baseline fails before the audits
         result = diff_targets(old, new, Options(policy=policy))
-        data = render_json(result) if fmt == "json" else render_text(result)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            write_atomic(output, data)
-    except UsageError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except AuditorError as exc:
-        fail(str(exc), EXIT_FAILED)
-    except OSError as exc:
-        fail(f"cannot write {output or '-'}: {exc.strerror or exc}", EXIT_FAILED)
-    sys.exit(EXIT_FINDINGS if result.fails(fail_on or policy.fail_on or "error") else EXIT_OK)
+        emit(render_json(result) if fmt == "json" else render_text(result), output)
+    sys.exit(EXIT_FINDINGS if result.fails(threshold(fail_on, policy)) else EXIT_OK)

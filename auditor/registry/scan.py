@@ -45,7 +45,7 @@ from auditor.model import AuditResult
 from auditor.sources.hub import HubError, HubSource, _status
 
 if TYPE_CHECKING:
-    from auditor.registry_db import RegistryDB
+    from auditor.registry.db import RegistryDB
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class AuditSpec:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What auditing one repo gave: a status of ``registry_db.STATUSES``, the commit
+    """What auditing one repo gave: a status of ``registry.db.STATUSES``, the commit
     sha, the one-line error, the audit (status ``audited`` only), and ``kind``, the
     error's kind (``HubError.kind``; "" without error)."""
 
