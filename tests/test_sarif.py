@@ -85,7 +85,8 @@ def test_lines_fingerprints_and_stability() -> None:
 
 
 def test_baseline_accepted_findings_are_suppressed(tmp_path: Path) -> None:
-    from auditor.policy import load_policy, write_baseline
+    from auditor.baseline import write_baseline
+    from auditor.policy import load_policy
 
     result = run_audit(str(FIXTURES / "kinds"))
     baseline = tmp_path / "baseline.json"

@@ -118,9 +118,10 @@ def scan(
 ) -> None:
     """Audit the repository at TARGET: a folder, PATH@REV (a git revision),
     hf://ORG/NAME[@REV] (a Hub repo) or hf-cache://[ORG/NAME] (the local Hub cache)."""
+    from auditor.baseline import write_baseline
     from auditor.formats import FORMATS
     from auditor.pipeline import Options, run_audit
-    from auditor.policy import load_policy, write_baseline
+    from auditor.policy import load_policy
     from auditor.sources import expand
     from auditor.sources.git_rev import rev_target, split_target
 
