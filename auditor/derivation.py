@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from auditor.model import BaseModel, Evidence, Fact, Method
+from auditor.model import BaseModel, Evidence, Fact, LicenseDetection, Method, Upstream
+from auditor.signatures import is_model_license
 
 BASE_MODEL = "base_model"
 RELATION = "base_model_relation"
@@ -242,3 +243,35 @@ def own_names(root_name: str, facts: Iterable[Fact]) -> tuple[str, ...]:
         names.append(last)
     names.extend(f.value.strip() for f in facts if f.name == MODEL_NAME and f.value.strip())
     return tuple(dict.fromkeys(names))
+
+
+def base_licenses(
+    bases: tuple[BaseModel, ...],
+    detections: tuple[LicenseDetection, ...],
+    upstream: Upstream | None,
+) -> tuple[BaseModel, ...]:
+    """Fill each base model's license from what is in reach, strongest first: the
+    upstream's concluded model license, a model license text shipped here (the base's
+    LICENSE carried along), the card's license field when it names a model license."""
+    if not bases:
+        return bases
+    shipped: dict[str, str] = {}  # model license key -> the file holding its text
+    card: set[str] = set()
+    for d in detections:
+        if d.is_clue or not is_model_license(d.key):
+            continue
+        if d.evidence[-1].method is Method.LICENSE_TEXT:
+            shipped.setdefault(d.key, d.evidence[-1].path)
+        elif d.evidence[0].method is Method.CARD_METADATA:
+            card.add(d.key)
+    found: tuple[str | None, str] = (None, "")
+    if upstream is not None and dict(upstream.licenses).get("model"):
+        found = (dict(upstream.licenses)["model"], f"--upstream {upstream.target}")
+    elif len(shipped) == 1:
+        ((key, path),) = shipped.items()
+        found = (key, f"license file {path}")
+    elif len(card) == 1:
+        found = (next(iter(card)), "the model card's license field")
+    if found[0] is None or " " in found[0]:
+        return bases  # an expression or nothing: no single license to apply
+    return tuple(replace(b, license=found[0], license_source=found[1]) for b in bases)

@@ -159,3 +159,23 @@ def resolve(
             )
         resolved.append(ResolvedReference(ref, True, tuple(dict.fromkeys(keys)), path))
     return tuple(added), tuple(resolved)
+
+
+def outside_texts(detections: tuple[LicenseDetection, ...]) -> tuple[LicenseDetection, ...]:
+    """A README sentence inside a license text pasted into that README is part of the text,
+    not a statement of its own ("Licensed under the Apache License, Version 2.0 ...")."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for d in detections:
+        ev = d.evidence[0]
+        if ev.method is Method.LICENSE_TEXT and d.key != UNKNOWN_KEY:
+            spans.setdefault(ev.path, []).append((ev.start_line, ev.end_line))
+    if not spans:
+        return detections
+
+    def inside(d: LicenseDetection) -> bool:
+        ev = d.evidence[0]
+        return ev.method is Method.README_STATEMENT and any(
+            a <= ev.start_line <= b for a, b in spans.get(ev.path, ())
+        )
+
+    return tuple(d for d in detections if not inside(d))

@@ -41,6 +41,7 @@ from pathlib import PurePosixPath
 from auditor.copyright import is_copyright
 from auditor.errors import UsageError
 from auditor.model import (
+    AuditResult,
     DroppedNotice,
     Evidence,
     FileChange,
@@ -494,24 +495,29 @@ def _dropped_key(d: DroppedNotice) -> tuple[str, int, str, str]:
     return (d.path, d.evidence.start_line, d.what, d.text)
 
 
-def compare(source: Source, inventory: Inventory, upstream_target: str) -> Upstream:
-    """Compare the audited tree (``source``/``inventory``) with the upstream at ``upstream_target``.
-
-    ``upstream_target`` is any target a source reads: a folder, a git revision
-    (``PATH@REV``), a Hub repo or a cached one. Raises UsageError when it names a
-    folder that does not exist, or a source cannot open it.
-    """
-    from auditor.pipeline import Options, run_audit  # the pipeline imports this module
-
+def open_upstream(upstream_target: str) -> Source:
+    """The source of ``--upstream``: any target a source reads (a folder, a git revision
+    ``PATH@REV``, a Hub repo or a cached one). Raises UsageError when it names a folder
+    that does not exist, or a source cannot open it."""
     shown = upstream_target.replace("\r", "\\r").replace("\n", "\\n")
     local = not any(cls.accepts(upstream_target) for name, cls in SOURCES if name != "dir")
     if local and not os.path.isdir(upstream_target):
         raise UsageError(f"--upstream {shown}: no such directory")
     try:
-        upstream_source = open_source(upstream_target)
+        return open_source(upstream_target)
     except UsageError as exc:
         raise UsageError(f"--upstream {shown}: {exc}") from exc
-    result = run_audit(upstream_source, Options(checks=()))
+
+
+def compare(
+    source: Source,
+    inventory: Inventory,
+    upstream_target: str,
+    upstream_source: Source,
+    result: AuditResult,
+) -> Upstream:
+    """Compare the audited tree (``source``/``inventory``) with its upstream, audited
+    (checks off) by the pipeline into ``result``."""
     comparison = _Comparison(
         _Side("derivative", source, inventory),
         _Side("upstream", upstream_source, result.inventory),

@@ -75,6 +75,22 @@ def finding(
 CHECKS: Plugins[Check] = Plugins("check")
 
 
+def run_checks(
+    result: AuditResult, texts: Mapping[str, str], names: Iterable[str] | None = None
+) -> tuple[Finding, ...]:
+    """The findings of the checks ``names`` (None: every registered check), worst first."""
+    findings = [
+        f
+        for n in (CHECKS.names() if names is None else names)
+        for f in CHECKS.get(n)().run(result, texts)
+    ]
+    return tuple(sorted(findings, key=_severity_order))
+
+
+def _severity_order(f: Finding) -> tuple[int, str, str, str]:
+    return (-f.severity.rank, f.rule, f.path or "", f.message)
+
+
 from auditor.checks import (  # noqa: E402,F401
     commercial_restriction,
     license_mismatch,
