@@ -1,78 +1,79 @@
 """Checks: turn a result's components and detections into findings.
 
-Each check owns one or more stable rule ids (documented in docs/rules.md).
-Adding a check is one module with a class registered in ``CHECKS`` and one
-import line at the bottom of this file.
+Each check owns one stable rule id (documented in docs/rules.md) with its default
+severity and summary, as class attributes. Adding a check is one module with a
+``@register``ed class and one import line at the bottom of this file; ``RULES``
+and ``RULE_SUMMARIES`` follow from the registered checks and ``POLICY_RULES``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
 
 from auditor.model import AuditResult, Evidence, Finding, Severity
 from auditor.plugins import Plugins
 
-#: Every rule id with its default severity (docs/rules.md). A policy file may change
-#: a severity or turn a rule off; these defaults are what a careful reviewer would
-#: choose: breaking what a license requires is an error.
-RULES: dict[str, Severity] = {
-    "license-missing": Severity.ERROR,
-    "license-text-missing": Severity.ERROR,
-    "license-reference-broken": Severity.WARNING,
-    "license-mismatch": Severity.WARNING,
-    "license-text-modified": Severity.WARNING,
-    "unknown-license": Severity.WARNING,
-    "notice-missing": Severity.ERROR,
-    "use-restrictions-dropped": Severity.ERROR,
-    "modification-unmarked": Severity.ERROR,
-    "commercial-restriction": Severity.NOTE,
-    "license-denied": Severity.ERROR,
-    "license-not-allowed": Severity.ERROR,
-}
-
-#: One line per rule for tools that list rules (SARIF); docs/rules.md says the rest.
-RULE_SUMMARIES: dict[str, str] = {
-    "license-missing": "A code, model or data component has no license at all.",
-    "license-text-missing": "A license is declared but its text is not shipped in the repo.",
-    "license-reference-broken": "A README or card links a license file that is not in the repo.",
-    "license-mismatch": "The repo's own sources disagree about a component's license.",
-    "license-text-modified": "A known license text was altered.",
-    "unknown-license": "License text or a license statement that matches nothing known.",
-    "notice-missing": "A notice the license requires is absent (copyright, NOTICE, attribution, "
-    "naming, use policy).",
-    "use-restrictions-dropped": "A derivative is published without the use-based restrictions "
-    "its base model's license requires to travel.",
-    "modification-unmarked": "A derivative changed files or weights without the modification "
-    "statement its license requires.",
-    "commercial-restriction": "The license limits commercial use.",
-    "license-denied": "A component's license is on the policy's deny list.",
-    "license-not-allowed": "A component's license is not on the policy's allow list.",
-}
-
 
 class Check(ABC):
-    """``texts`` holds the repo's license, notice and README texts the pipeline read
-    (path -> text), so that checks never read the repo themselves."""
+    """One rule: its id (docs/rules.md), default severity (a policy may change it) and
+    one line for tools that list rules (SARIF). ``texts`` holds the repo's license,
+    notice and README texts the pipeline read (path -> text), so that checks never
+    read the repo themselves."""
+
+    rule: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
 
     @abstractmethod
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]: ...
 
+    def finding(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        component: str | None = None,
+        evidence: tuple[Evidence, ...] = (),
+        fix: str | None = None,
+    ) -> Finding:
+        """A finding of this check's rule at its default severity."""
+        return Finding(self.rule, self.severity, message, path, component, evidence, fix)
 
-def finding(
-    rule: str,
-    message: str,
-    *,
-    path: str | None = None,
-    component: str | None = None,
-    evidence: tuple[Evidence, ...] = (),
-    fix: str | None = None,
-) -> Finding:
-    """A finding of ``rule`` at its default severity (a policy may change it later)."""
-    return Finding(rule, RULES[rule], message, path, component, evidence, fix)
 
+@dataclass(frozen=True)
+class PolicyRule:
+    """A rule the policy raises (``Policy.apply``), not a check."""
+
+    rule: str
+    severity: Severity
+    summary: str
+
+
+POLICY_RULES = (
+    PolicyRule(
+        "license-denied",
+        Severity.ERROR,
+        "A component's license is on the policy's deny list.",
+    ),
+    PolicyRule(
+        "license-not-allowed",
+        Severity.ERROR,
+        "A component's license is not on the policy's allow list.",
+    ),
+)
 
 CHECKS: Plugins[Check] = Plugins("check")
+
+C = TypeVar("C", bound=type[Check])
+
+
+def register(cls: C) -> C:
+    """Register a check under its rule id."""
+    CHECKS.register(cls.rule)(cls)
+    return cls
 
 
 def run_checks(
@@ -103,3 +104,16 @@ from auditor.checks import (  # noqa: E402,F401
     unknown_license,
     use_restrictions_dropped,
 )
+
+#: Every rule id with its default severity (docs/rules.md), checks' and the policy's.
+#: These defaults are what a careful reviewer would choose: breaking what a license
+#: requires is an error.
+RULES: dict[str, Severity] = {
+    **{name: cls.severity for name, cls in CHECKS},
+    **{r.rule: r.severity for r in POLICY_RULES},
+}
+#: One line per rule for tools that list rules (SARIF); docs/rules.md says the rest.
+RULE_SUMMARIES: dict[str, str] = {
+    **{name: cls.summary for name, cls in CHECKS},
+    **{r.rule: r.summary for r in POLICY_RULES},
+}

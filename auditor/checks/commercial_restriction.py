@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
-from auditor.model import AuditResult, Finding, ObligationKind
+from auditor.checks import Check, register
+from auditor.model import AuditResult, Finding, ObligationKind, Severity
 from auditor.obligations import requires
 from auditor.signatures import label
 
 
-@CHECKS.register("commercial-restriction")
+@register
 class CommercialRestriction(Check):
+    rule = "commercial-restriction"
+    severity = Severity.NOTE
+    summary = "The license limits commercial use."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for comp in result.components:
             for ob in comp.obligations:
                 if ob.kind is not ObligationKind.COMMERCIAL:
                     continue
-                yield finding(
-                    "commercial-restriction",
+                yield self.finding(
                     f"{label(ob.license)}: {ob.summary}" + (f' — "{ob.quote}"' if ob.quote else ""),
                     path=comp.basis[0].evidence[0].path if comp.basis else None,
                     component=comp.name,
@@ -36,8 +39,7 @@ class CommercialRestriction(Check):
             limit = requires(base.license, ObligationKind.COMMERCIAL)
             if limit is None or base.license in own:
                 continue
-            yield finding(
-                "commercial-restriction",
+            yield self.finding(
                 f"base model {base.name} is under {label(base.license)}: {limit.summary}",
                 path=base.evidence[0].path if base.evidence else None,
                 component="model",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
-from auditor.model import UNKNOWN_KEY, AuditResult, Finding, LicenseDetection
+from auditor.checks import Check, register
+from auditor.model import UNKNOWN_KEY, AuditResult, Finding, LicenseDetection, Severity
 from auditor.signatures import label
 
 
@@ -25,8 +25,12 @@ def _said(d: LicenseDetection) -> str:
     return f"{where} names{name}{family if d.family else ', which is not identified'}"
 
 
-@CHECKS.register("license-mismatch")
+@register
 class LicenseMismatch(Check):
+    rule = "license-mismatch"
+    severity = Severity.WARNING
+    summary = "The repo's own sources disagree about a component's license."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for comp in result.components:
             if not comp.disagreeing:
@@ -41,8 +45,7 @@ class LicenseMismatch(Check):
             else:
                 message = f"{comp.kind.value} license sources disagree: {others}"
             evidence = tuple(dict.fromkeys(d.evidence[0] for d in comp.basis + comp.disagreeing))
-            yield finding(
-                "license-mismatch",
+            yield self.finding(
                 message,
                 path=comp.disagreeing[0].evidence[0].path,
                 component=comp.name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check
+from auditor.checks import Check, register
 from auditor.model import AuditResult, ComponentKind, Finding, Severity
 
 FIX = {
@@ -19,17 +19,19 @@ FIX = {
 }
 
 
-@CHECKS.register("license-missing")
+@register
 class LicenseMissing(Check):
+    rule = "license-missing"
+    severity = Severity.ERROR
+    summary = "A code, model or data component has no license at all."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for comp in result.components:
             if any(not d.is_clue for d in comp.declared):
                 continue
             if any(d.is_clue for d in comp.declared):
                 continue  # a license is named but unknown: unknown-license says so, not this rule
-            yield Finding(
-                rule="license-missing",
-                severity=Severity.ERROR,
+            yield self.finding(
                 message=f"{comp.kind.value} component has no license "
                 f"({len(comp.files)} file{'s' if len(comp.files) != 1 else ''}, none licensed)",
                 path=comp.files[0] if comp.files else None,

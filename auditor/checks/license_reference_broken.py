@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
-from auditor.model import AuditResult, Finding, ResolvedReference
+from auditor.checks import Check, register
+from auditor.model import AuditResult, Finding, ResolvedReference, Severity
 
 #: Places listed in a finding; the rest are counted.
 SHOWN = 3
 
 
-@CHECKS.register("license-reference-broken")
+@register
 class LicenseReferenceBroken(Check):
+    rule = "license-reference-broken"
+    severity = Severity.WARNING
+    summary = "A README or card links a license file that is not in the repo."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         missing: dict[str, list[ResolvedReference]] = {}
         for ref in result.references:
@@ -41,8 +45,7 @@ class LicenseReferenceBroken(Check):
                     f"{len(places)} places point at {path}, which is not in the repo: "
                     f"{', '.join(places[:SHOWN])}{more}"
                 )
-            yield finding(
-                "license-reference-broken",
+            yield self.finding(
                 message,
                 path=first.evidence.path,
                 evidence=tuple(dict.fromkeys(r.reference.evidence for r in refs)),

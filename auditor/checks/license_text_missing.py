@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
+from auditor.checks import Check, register
 from auditor.evidence import is_text
-from auditor.model import UNKNOWN_KEY, AuditResult, Evidence, Finding, Method, ObligationKind, Place
+from auditor.model import (
+    UNKNOWN_KEY,
+    AuditResult,
+    Evidence,
+    Finding,
+    Method,
+    ObligationKind,
+    Place,
+    Severity,
+)
 from auditor.names import is_vague
 from auditor.obligations import obligations_for
 from auditor.signatures import is_policy, label
@@ -27,8 +36,12 @@ DECLARING = {
 ASKING = {ObligationKind.LICENSE_COPY, ObligationKind.REVIEW}
 
 
-@CHECKS.register("license-text-missing")
+@register
 class LicenseTextMissing(Check):
+    rule = "license-text-missing"
+    severity = Severity.ERROR
+    summary = "A license is declared but its text is not shipped in the repo."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         shipped = {
             d.key
@@ -55,8 +68,7 @@ class LicenseTextMissing(Check):
                 continue
             evs = tuple(dict.fromkeys(evidence[key]))
             where = ", ".join(sorted({f"{e.path}:{e.start_line}" for e in evs}))
-            yield finding(
-                "license-text-missing",
+            yield self.finding(
                 f"{label(key)} is declared ({where}) but its text is not in the repo",
                 path=evs[0].path,
                 component=comps[0] if len(comps) == 1 else None,
@@ -65,8 +77,7 @@ class LicenseTextMissing(Check):
                 + (" (or LICENSE-MODEL for the weights)" if "model" in comps else ""),
             )
 
-    @staticmethod
-    def _unknown(result: AuditResult) -> Iterable[Finding]:
+    def _unknown(self, result: AuditResult) -> Iterable[Finding]:
         """A license named but not one we know ("Baichuan-7B 模型许可协议", linked as a PDF on
         another site), for a part that ships no license text at all: its text is missing
         too, whatever it says."""
@@ -87,8 +98,7 @@ class LicenseTextMissing(Check):
             comps = list(dict.fromkeys(c for c, _ in places))
             evs = tuple(dict.fromkeys(e for _, e in places))
             where = ", ".join(sorted({f"{e.path}:{e.start_line}" for e in evs}))
-            yield finding(
-                "license-text-missing",
+            yield self.finding(
                 f"{name!r} is declared ({where}) but no license text is in the repo",
                 path=evs[0].path,
                 component=comps[0] if len(comps) == 1 else None,

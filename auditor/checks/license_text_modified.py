@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check
+from auditor.checks import Check, register
 from auditor.model import AuditResult, Finding, Method, Severity
 
 MAX_QUOTED = 5
 
 
-@CHECKS.register("license-text-modified")
+@register
 class LicenseTextModified(Check):
+    rule = "license-text-modified"
+    severity = Severity.WARNING
+    summary = "A known license text was altered."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for det in result.detections:
             # Links to the modified text carry the flag too; the text itself is the finding.
@@ -34,9 +38,7 @@ class LicenseTextModified(Check):
                 )
             if det.coverage is not None and det.coverage < 0.95:
                 parts.append(f"{round(100 * (1 - det.coverage))}% of the reference text is missing")
-            yield Finding(
-                rule="license-text-modified",
-                severity=Severity.WARNING,
+            yield self.finding(
                 message=f"{det.name} text differs from the reference: " + "; ".join(parts),
                 path=ev.path,
                 evidence=(ev, *det.differences),

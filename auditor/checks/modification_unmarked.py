@@ -12,9 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
+from auditor.checks import Check, register
 from auditor.components import KIND_OF_FILE
-from auditor.model import AuditResult, ComponentKind, FileKind, Finding, Method, ObligationKind
+from auditor.model import (
+    AuditResult,
+    ComponentKind,
+    FileKind,
+    Finding,
+    Method,
+    ObligationKind,
+    Severity,
+)
 from auditor.obligations import requires
 from auditor.signatures import label, license_keys
 
@@ -23,8 +31,15 @@ def _requiring(keys: Iterable[str]) -> list[str]:
     return [k for k in dict.fromkeys(keys) if requires(k, ObligationKind.MODIFICATION_NOTICE)]
 
 
-@CHECKS.register("modification-unmarked")
+@register
 class ModificationUnmarked(Check):
+    rule = "modification-unmarked"
+    severity = Severity.ERROR
+    summary = (
+        "A derivative changed files or weights without the modification statement "
+        "its license requires."
+    )
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         concluded = {c.kind: license_keys(c.concluded) for c in reversed(result.components)}
         if result.upstream is not None:
@@ -45,8 +60,7 @@ class ModificationUnmarked(Check):
                 asking = _requiring(keys)
                 if not asking:
                     continue
-                yield finding(
-                    "modification-unmarked",
+                yield self.finding(
                     f"{change.path} differs from {result.upstream.target} and nothing says it "
                     f"was changed; {', '.join(label(k) for k in asking)} requires modified "
                     "files to carry a prominent notice",
@@ -67,8 +81,7 @@ class ModificationUnmarked(Check):
             if not asking:
                 continue
             where = ", ".join(f"{e.path} ({e.method.value})" for e in base.evidence)
-            yield finding(
-                "modification-unmarked",
+            yield self.finding(
                 f"derived from {base.name} (per {where}) but the card states no "
                 f"modification; {', '.join(label(k) for k in asking)} requires one",
                 path=base.evidence[0].path if base.evidence else None,

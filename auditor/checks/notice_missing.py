@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
+from auditor.checks import Check, register
 from auditor.copyright import is_copyright, is_placeholder
 from auditor.model import (
     AuditResult,
@@ -29,6 +29,7 @@ from auditor.model import (
     Finding,
     Method,
     ObligationKind,
+    Severity,
 )
 from auditor.obligations import obligations_for, requires
 from auditor.signatures import is_policy, label, license_keys
@@ -66,8 +67,15 @@ def _name_prefix(value: str) -> str | None:
     return m.group(1) if m else None
 
 
-@CHECKS.register("notice-missing")
+@register
 class NoticeMissing(Check):
+    rule = "notice-missing"
+    severity = Severity.ERROR
+    summary = (
+        "A notice the license requires is absent (copyright, NOTICE, attribution, "
+        "naming, use policy)."
+    )
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         yield from self._copyright(result, texts)
         yield from self._upstream(result)
@@ -93,8 +101,7 @@ class NoticeMissing(Check):
             else:
                 why = "it has no copyright line"
                 where = ev
-            yield finding(
-                "notice-missing",
+            yield self.finding(
                 f"{ev.path} is the {label(d.key)} text, but {why}; the license's notice "
                 "condition needs the copyright holder",
                 path=ev.path,
@@ -124,8 +131,7 @@ class NoticeMissing(Check):
                 "license-file": "the upstream license file",
                 "copyright": "an upstream copyright line",
             }.get(dropped.what, dropped.what)
-            yield finding(
-                "notice-missing",
+            yield self.finding(
                 f"{what} is not carried: {dropped.path}"
                 + (f": {dropped.text}" if dropped.text != dropped.path else ""),
                 path=dropped.path,
@@ -158,9 +164,8 @@ class NoticeMissing(Check):
             if policy is not None and "inline" not in policy.value:
                 yield from self._policy(result, key, why, policy.value)
 
-    @staticmethod
     def _notice_file(
-        key: str, why: str, texts: Mapping[str, str], kinds: Mapping[str, FileKind]
+        self, key: str, why: str, texts: Mapping[str, str], kinds: Mapping[str, FileKind]
     ) -> Iterable[Finding]:
         """The "X is licensed under ..." sentence that must sit in a Notice file (Llama,
         Qwen, Gemma, Tongyi Qianwen...). Only NOTICE files count: the license text quotes
@@ -179,17 +184,20 @@ class NoticeMissing(Check):
         shipped = " ".join(_norm(t) for p, t in texts.items() if kinds.get(p) is FileKind.NOTICE)
         if any(_norm(s) in shipped for s in sentences):
             return
-        yield finding(
-            "notice-missing",
+        yield self.finding(
             f'{why} ({label(key)}) requires a NOTICE file with "{sentences[0]}", and the repo '
             "does not carry one",
             component="model",
             fix=f'add a NOTICE file with the line "{sentences[0]}"',
         )
 
-    @staticmethod
     def _attribution(
-        key: str, why: str, value: str, texts: Mapping[str, str], kinds: Mapping[str, FileKind]
+        self,
+        key: str,
+        why: str,
+        value: str,
+        texts: Mapping[str, str],
+        kinds: Mapping[str, FileKind],
     ) -> Iterable[Finding]:
         alternatives = _attribution(value)
         if alternatives is None:
@@ -198,16 +206,14 @@ class NoticeMissing(Check):
         if any(_norm(a) in shipped for a in alternatives):
             return
         shown = " / ".join(f'"{a}"' for a in alternatives)
-        yield finding(
-            "notice-missing",
+        yield self.finding(
             f"{why} ({label(key)}) requires the attribution {shown} in the model card or "
             "docs, and the repo does not carry it",
             component="model",
             fix=f"add {shown} to the README",
         )
 
-    @staticmethod
-    def _naming(result: AuditResult, key: str, why: str, value: str) -> Iterable[Finding]:
+    def _naming(self, result: AuditResult, key: str, why: str, value: str) -> Iterable[Finding]:
         prefix = _name_prefix(value)
         if prefix is None:
             return
@@ -217,8 +223,7 @@ class NoticeMissing(Check):
         if name.lower().startswith(prefix.lower()):
             return
         evidence = tuple(f.evidence for f in result.facts if f.name == "model_name")[:1]
-        yield finding(
-            "notice-missing",
+        yield self.finding(
             f"{why} ({label(key)}) requires a derivative's name to begin with "
             f'"{prefix}"; this model is named "{name}"',
             component="model",
@@ -227,15 +232,13 @@ class NoticeMissing(Check):
             fix=f'name the model "{prefix}-..." (card model_name / the repo name)',
         )
 
-    @staticmethod
-    def _policy(result: AuditResult, key: str, why: str, value: str) -> Iterable[Finding]:
+    def _policy(self, result: AuditResult, key: str, why: str, value: str) -> Iterable[Finding]:
         has_policy = any(is_policy(d.key) for d in result.detections) or any(
             POLICY_FILE.search(f.path.rsplit("/", 1)[-1]) for f in result.inventory.files
         )
         if has_policy:
             return
-        yield finding(
-            "notice-missing",
+        yield self.finding(
             f"{why} ({label(key)}) incorporates a use policy ({value}) that the repo does not ship",
             component="model",
             fix="ship the acceptable-use policy beside the license (e.g. USE_POLICY.md)",

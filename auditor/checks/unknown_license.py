@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check
+from auditor.checks import Check, register
 from auditor.model import (
     UNKNOWN_KEY,
     AuditResult,
@@ -38,8 +38,12 @@ def _where(evs: list[Evidence]) -> str:
     return ", ".join(places[:SHOWN]) + more
 
 
-@CHECKS.register("unknown-license")
+@register
 class UnknownLicense(Check):
+    rule = "unknown-license"
+    severity = Severity.WARNING
+    summary = "License text or a license statement that matches nothing known."
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         told: set[tuple[str, int]] = set()
         for comp in result.components:
@@ -57,9 +61,7 @@ class UnknownLicense(Check):
             told.update((e.path, e.start_line) for e in evs)
             first = unknown[0]
             what = f" {first.stated!r}" if first.stated else ""
-            yield Finding(
-                rule="unknown-license",
-                severity=Severity.WARNING,
+            yield self.finding(
                 message=f"{comp.name} license{what} not identified, please review "
                 f"({_where(evs)}): {first.evidence[0].excerpt}",
                 path=first.evidence[0].path,
@@ -74,9 +76,7 @@ class UnknownLicense(Check):
             if not self._stands_alone(det, result):
                 continue
             told.add((ev.path, ev.start_line))
-            yield Finding(
-                rule="unknown-license",
-                severity=Severity.WARNING,
+            yield self.finding(
                 message=f"license not identified, please review: {ev.excerpt}",
                 path=ev.path,
                 component=None,

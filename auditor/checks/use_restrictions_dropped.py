@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.checks import CHECKS, Check, finding
+from auditor.checks import Check, register
 from auditor.model import (
     UNKNOWN_KEY,
     AuditResult,
@@ -18,13 +18,21 @@ from auditor.model import (
     LicenseDetection,
     Method,
     ObligationKind,
+    Severity,
 )
 from auditor.obligations import requires
 from auditor.signatures import is_policy, label, license_keys
 
 
-@CHECKS.register("use-restrictions-dropped")
+@register
 class UseRestrictionsDropped(Check):
+    rule = "use-restrictions-dropped"
+    severity = Severity.ERROR
+    summary = (
+        "A derivative is published without the use-based restrictions its base "
+        "model's license requires to travel."
+    )
+
     def run(self, result: AuditResult, texts: Mapping[str, str]) -> Iterable[Finding]:
         for base in result.base_models:
             if base.license is None:
@@ -60,8 +68,7 @@ class UseRestrictionsDropped(Check):
                     said: tuple[LicenseDetection, ...] = tuple(card)
                 else:
                     said = comp.basis or comp.declared
-                yield finding(
-                    "use-restrictions-dropped",
+                yield self.finding(
                     f"derivative of {base.name} ({label(base.license)}, from "
                     f"{base.license_source}) is published under {' AND '.join(keys)}, "
                     f"which carries no use-based restrictions; the base license says: "
