@@ -53,12 +53,11 @@ from auditor.model import (
     FileEntry,
     FileKind,
     Finding,
-    Inventory,
     Severity,
     Skipped,
 )
 from auditor.policy import POLICY_FILE, Policy
-from auditor.sources import entries_sorted, os_reason
+from auditor.sources import os_reason
 from auditor.sources.local import LocalSource, utf8_name
 from auditor.weights import ReadAt
 
@@ -152,25 +151,15 @@ class ChangedSource(LocalSource):
         with super().reader(path) as read_at:
             yield read_at
 
-    def inventory(self) -> Inventory:
-        files: list[FileEntry] = []
-        skipped: list[Skipped] = []
-        for path, size in self._files(skipped):
-            if not self.reads(path):
-                # Classified by name; listed in ``skipped`` so that no detector reads it.
-                files.append(FileEntry(path, size, kind_from_name(path)))
-                skipped.append(Skipped(path, NOT_READ))
-                continue
-            entry, problem = self._examine(path, size)
-            files.append(entry)
-            if problem:
-                skipped.append(problem)
-        f, s = entries_sorted(files, skipped)
-        return Inventory(root=str(self.root), revision=None, files=f, skipped=s)
+    def _entry(self, path: str, size: int) -> tuple[FileEntry, Skipped | None]:
+        if self.reads(path):
+            return super()._entry(path, size)
+        # Classified by name; listed in ``skipped`` so that no detector reads it.
+        return FileEntry(path, size, kind_from_name(path)), Skipped(path, NOT_READ)
 
-    def _files(self, skipped: list[Skipped]) -> Iterator[tuple[str, int]]:
+    def _files(self, skipped: list[Skipped], ignores: Ignores) -> Iterator[tuple[str, int]]:
         if self.listing is None:
-            yield from self._walk(skipped, Ignores(self.root, self.ignore))
+            yield from super()._files(skipped, ignores)
             return
         for path in sorted(set(self.listing)):
             if not utf8_name(path, skipped):

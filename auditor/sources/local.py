@@ -86,8 +86,8 @@ class LocalSource(Source):
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
         ignores = Ignores(self.root, self.ignore)
-        for path, size in self._walk(skipped, ignores):
-            entry, problem = self._examine(path, size)
+        for path, size in self._files(skipped, ignores):
+            entry, problem = self._entry(path, size)
             files.append(entry)
             if problem:
                 skipped.append(problem)
@@ -96,9 +96,15 @@ class LocalSource(Source):
             root=str(self.root), revision=None, files=f, skipped=s, ignored=ignores.count
         )
 
-    def _examine(self, path: str, size: int) -> tuple[FileEntry, Skipped | None]:
+    def _files(self, skipped: list[Skipped], ignores: Ignores) -> Iterator[tuple[str, int]]:
+        """(path, size) of every file the inventory lists: the folder walked; a subclass
+        may list them otherwise (``auditor check`` takes the git index)."""
+        yield from self._walk(skipped, ignores)
+
+    def _entry(self, path: str, size: int) -> tuple[FileEntry, Skipped | None]:
         """The entry of one file from a bounded look at it; a file that cannot be opened
-        keeps its entry (kind from the name) and says why."""
+        keeps its entry (kind from the name) and says why. A subclass may decline to
+        look (``auditor check`` reads only what a change concerns)."""
         try:
             with self.reader(path) as read_at:
                 return examine(path, size, read_at)
