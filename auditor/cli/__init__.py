@@ -7,7 +7,6 @@ Commands import the pipeline, formats and sources inside their bodies, so that
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -25,6 +24,8 @@ from auditor.cli.scan import scan
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
     """License and AI-BOM auditor for AI model repositories."""
+    import logging
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(format="auditor: %(levelname)s: %(message)s")
     logging.getLogger("auditor").setLevel(level)

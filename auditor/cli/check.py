@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -26,7 +27,9 @@ from auditor.cli.common import (
     threshold,
 )
 from auditor.errors import UsageError
-from auditor.model import AuditResult, Finding, Severity
+
+if TYPE_CHECKING:
+    from auditor.model import AuditResult, Finding
 
 
 def repo_path(arg: str, root: Path) -> str:
@@ -104,6 +107,7 @@ def check(
     No ScanCode index, no weight hashing.
     """
     from auditor.changed import check as run_check
+    from auditor.model import Severity
     from auditor.policy import load_policy
 
     with reported(lambda: f"cannot check {root}"):

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from auditor.atomic import write_atomic
 from auditor.errors import AuditorError, UsageError
 
 if TYPE_CHECKING:
@@ -58,6 +57,8 @@ def emit(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
+        from auditor.atomic import write_atomic
+
         write_atomic(output, data)
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.atomic import write_atomic
 from auditor.cli.common import (
     EXIT_FAILED,
     EXIT_FINDINGS,
@@ -179,6 +178,7 @@ def report_command(
 def write_boms(state: State, names: list[str], output_dir: Path) -> int:
     """One BOM per repo and format, each repo re-audited at its recorded revision through
     the Hub source; returns how many repos could not be (each named on stderr)."""
+    from auditor.atomic import write_atomic
     from auditor.formats import FORMATS
     from auditor.pipeline import Options, run_audit
 

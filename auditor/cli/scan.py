@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from auditor.atomic import write_atomic
 from auditor.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -118,6 +117,7 @@ def scan(
 ) -> None:
     """Audit the repository at TARGET: a folder, PATH@REV (a git revision),
     hf://ORG/NAME[@REV] (a Hub repo) or hf-cache://[ORG/NAME] (the local Hub cache)."""
+    from auditor.atomic import write_atomic
     from auditor.baseline import write_baseline
     from auditor.formats import FORMATS
     from auditor.pipeline import Options, run_audit
