@@ -48,6 +48,7 @@ from typing import Any
 
 from auditor.atomic import sqlite_transaction
 from auditor.model import FileEntry, Inventory, Skipped
+from auditor.progress import SILENT, Progress
 from auditor.sources import Source, entries_sorted, os_reason
 from auditor.weights import ReadAt
 
@@ -338,6 +339,7 @@ def fill(
     *,
     cache: bool = True,
     workers: int | None = None,
+    progress: Progress = SILENT,
 ) -> Inventory:
     """The inventory with ``sha1`` / ``sha256`` set on every entry that can have them.
 
@@ -352,7 +354,7 @@ def fill(
         return inventory
     db = _LazyCache(cache)
     try:
-        return _fill(source, inventory, wanted, db, workers or WORKERS)
+        return _fill(source, inventory, wanted, db, workers or WORKERS, progress)
     finally:
         db.close()
 
@@ -363,6 +365,7 @@ def _fill(
     wanted: tuple[str, ...],
     db: _LazyCache,
     workers: int,
+    progress: Progress,
 ) -> Inventory:
     jobs: list[_Job] = []
     done: dict[str, dict[str, str]] = {}  # path -> digests, for every entry that gets some
@@ -392,12 +395,22 @@ def _fill(
     jobs.sort(key=lambda j: -j.entry.size)
     big = [j for j in jobs if j.entry.size >= POOL_MIN]
     small = jobs[len(big) :]
+    progress.start("hashing", sum(j.entry.size for j in jobs), unit="bytes")
+
+    def hashed(job: _Job, outcome: _Outcome) -> _Outcome:
+        progress.advance(job.entry.size)
+        return outcome
+
     if len(big) > 1 and workers > 1:
         with ThreadPoolExecutor(max_workers=min(workers, len(big))) as pool:
-            outcomes = list(pool.map(lambda j: _hash(source, j), big))
+            # results come back here in order: progress is only ever advanced on this thread
+            outcomes = [
+                hashed(j, o)
+                for j, o in zip(big, pool.map(lambda j: _hash(source, j), big), strict=True)
+            ]
     else:
-        outcomes = [_hash(source, j) for j in big]
-    outcomes += [_hash(source, j) for j in small]
+        outcomes = [hashed(j, _hash(source, j)) for j in big]
+    outcomes += [hashed(j, _hash(source, j)) for j in small]
 
     problems: list[Skipped] = []
     to_store: list[tuple[str, tuple[int, ...], dict[str, str]]] = []

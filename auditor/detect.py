@@ -12,6 +12,7 @@ from auditor.model import (
     LicenseReference,
     Skipped,
 )
+from auditor.progress import SILENT, Progress
 from auditor.sources import Source, os_reason
 from auditor.textio import NotTextError
 
@@ -21,7 +22,11 @@ TEXT_LIMIT = 1 << 20
 
 
 def detect(
-    source: Source, inventory: Inventory, detectors: list[Detector], texts: dict[str, str]
+    source: Source,
+    inventory: Inventory,
+    detectors: list[Detector],
+    texts: dict[str, str],
+    progress: Progress = SILENT,
 ) -> Detected:
     """Read each file at most once, as text, and hand it to the detectors that apply.
 
@@ -33,11 +38,15 @@ def detect(
     references: list[LicenseReference] = []
     for det in detectors:
         det.prepare(inventory)
+    work = []
     for entry in inventory.files:
         applicable = [d for d in detectors if d.applies_to(entry)]
         must_read = entry.kind in ALWAYS_READ
-        if not (applicable or must_read) or entry.path in unreadable:
-            continue
+        if (applicable or must_read) and entry.path not in unreadable:
+            work.append((entry, applicable, must_read))
+    progress.start("reading", len(work))
+    for entry, applicable, must_read in work:
+        progress.advance()
         limit = max([d.text_limit for d in applicable] + [TEXT_LIMIT if must_read else 0])
         text = ""
         if limit:

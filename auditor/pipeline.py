@@ -9,7 +9,7 @@ The CLI, pre-commit checks, diffs and registry scans all call ``run_audit``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from auditor import __version__
@@ -19,6 +19,7 @@ from auditor.detect import detect
 from auditor.detectors import DETECTORS
 from auditor.links import outside_texts, resolve
 from auditor.model import AuditResult, FileKind, Tool
+from auditor.progress import SILENT, Progress
 from auditor.signatures import catalog
 from auditor.sources import Source, open_source
 
@@ -47,6 +48,8 @@ class Options:
     checksum_cache: bool = True
     #: Leave out what git would not commit, virtualenvs and tool caches (auditor.ignore).
     ignore: bool = True
+    #: Where the stages report how far they are (the CLI's progress bar); silent by default.
+    progress: Progress = field(default=SILENT, compare=False)
 
 
 def run_audit(target: str | Source, options: Options | None = None) -> AuditResult:
@@ -58,6 +61,7 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     source = open_source(target) if isinstance(target, str) else target
     if not options.ignore and hasattr(source, "ignore"):
         source.ignore = False
+    source.progress = options.progress
     log.debug("inventory of %s", source.target)
     inventory = source.inventory()
     if options.policy is not None:
@@ -65,10 +69,17 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
     if options.checksums:
         from auditor.checksums import fill
 
-        inventory = fill(source, inventory, options.checksums, cache=options.checksum_cache)
+        inventory = fill(
+            source,
+            inventory,
+            options.checksums,
+            cache=options.checksum_cache,
+            progress=options.progress,
+        )
     names = options.detectors or tuple(DETECTORS.names())
     texts: dict[str, str] = {}
-    detected = detect(source, inventory, [DETECTORS.get(n)() for n in names], texts)
+    detectors = [DETECTORS.get(n)() for n in names]
+    detected = detect(source, inventory, detectors, texts, options.progress)
     if options.deep:
         from auditor.deep import deepen
 
@@ -80,7 +91,9 @@ def run_audit(target: str | Source, options: Options | None = None) -> AuditResu
         from auditor import upstream as up
 
         theirs = up.open_upstream(options.upstream)
-        theirs_result = run_audit(theirs, Options(checks=(), ignore=options.ignore))
+        theirs_result = run_audit(
+            theirs, Options(checks=(), ignore=options.ignore, progress=options.progress)
+        )
         upstream = up.compare(source, inventory, options.upstream, theirs, theirs_result)
         if options.policy is not None:
             policy = options.policy  # ignored paths are no more "removed" than they are here

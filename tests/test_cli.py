@@ -232,15 +232,13 @@ def test_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_write_failure_midway_keeps_old_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import auditor.atomic
-
     out = tmp_path / "report.json"
     out.write_text("old report\n")
 
     def failing_fsync(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(auditor.atomic.os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fsync", failing_fsync)  # what auditor.atomic calls
     result = CliRunner().invoke(cli, ["scan", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 3
     assert "No space left on device" in result.output
@@ -339,3 +337,91 @@ def test_output_symlink_keeps_pointing_at_its_target(tmp_path: Path) -> None:
     link.symlink_to(target)
     assert run_cli("scan", str(EXAMPLE), "--format", "json", "-o", str(link)).returncode == 0
     assert link.is_symlink() and json.loads(target.read_text())["report_version"].startswith("1.")
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+class _Terminal:
+    """A text stream that says it is a terminal, for click's progress bar."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def test_progress_bar_draws_each_stage_past_the_delay() -> None:
+    from auditor.cli.progress import TerminalProgress
+
+    term = _Terminal()
+    progress = TerminalProgress(file=term, delay=0.0)  # type: ignore[arg-type]
+    progress.start("reading", 3)
+    for _ in range(3):
+        progress.advance()
+    progress.start("hashing", 5_000_000, unit="bytes")
+    progress.advance(5_000_000)
+    progress.finish()
+    assert "auditor: reading" in term.text and "3/3" in term.text
+    assert "auditor: hashing 5.0 MB" in term.text and "100%" in term.text
+
+
+def test_progress_bar_stays_hidden_for_a_quick_audit() -> None:
+    from auditor.cli.progress import TerminalProgress
+
+    term = _Terminal()
+    progress = TerminalProgress(file=term, delay=60.0)  # type: ignore[arg-type]
+    progress.start("listing files")
+    for _ in range(100):
+        progress.advance()
+    progress.finish()
+    assert term.text == ""
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    from auditor.cli.progress import progress_for
+    from auditor.progress import Progress
+
+    assert type(progress_for(quiet=False)) is Progress  # pytest's stderr is not a terminal
+    proc = run_cli("scan", str(EXAMPLE), "--format", "json", "-o", str(tmp_path / "r.json"))
+    assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_the_pipeline_reports_its_stages() -> None:
+    from auditor.pipeline import Options, run_audit
+    from auditor.progress import Progress
+
+    class Recording(Progress):
+        def __init__(self) -> None:
+            self.stages: list[tuple[str, int | None, str]] = []
+            self.done: dict[str, int] = {}
+
+        def start(self, stage: str, total: int | None = None, unit: str = "files") -> None:
+            self.stages.append((stage, total, unit))
+            self.done[stage] = 0
+
+        def advance(self, n: int = 1) -> None:
+            self.done[self.stages[-1][0]] += n
+
+    rec = Recording()
+    options = Options(checksums=("sha256",), checksum_cache=False, progress=rec)
+    result = run_audit(str(EXAMPLE), options)
+    names = [s[0] for s in rec.stages]
+    assert names == ["listing files", "hashing", "reading"]
+    assert rec.done["listing files"] == len(result.inventory.files)
+    hashing = rec.stages[1]
+    assert hashing[2] == "bytes" and rec.done["hashing"] == hashing[1]
+    assert hashing[1] == sum(f.size for f in result.inventory.files if not f.lfs)
+    assert 0 < rec.done["reading"] == rec.stages[2][1] <= len(result.inventory.files)

@@ -119,6 +119,7 @@ def scan(
     hf://ORG/NAME[@REV] (a Hub repo) or hf-cache://[ORG/NAME] (the local Hub cache)."""
     from auditor.atomic import write_atomic
     from auditor.baseline import write_baseline
+    from auditor.cli.progress import progress_for
     from auditor.formats import FORMATS
     from auditor.pipeline import Options, run_audit
     from auditor.policy import load_policy
@@ -193,6 +194,7 @@ def scan(
             for name in names
         ]
         checksums = sorted({a for r in renderers for a in r.needs_checksums})
+        progress = progress_for(quiet or write_baseline_to is not None)
         options = Options(
             deep=deep,
             upstream=upstream,
@@ -200,9 +202,17 @@ def scan(
             checksums=tuple(checksums),
             checksum_cache=not no_checksum_cache,
             ignore=not no_ignore,
+            progress=progress,
         )
         for one in targets:
-            result = run_audit(one, options)
+            rendered: list[bytes] = []
+            try:
+                result = run_audit(one, options)
+                if write_baseline_to is None:  # all rendered first: a failure writes nothing
+                    progress.start(f"writing {', '.join(names)}", unit="")
+                    rendered = [r.render(result) for r in renderers]
+            finally:
+                progress.finish()
             if write_baseline_to is not None:
                 output = write_baseline_to  # named by the OSError message below
                 count = write_baseline(write_baseline_to, result)
@@ -212,13 +222,13 @@ def scan(
             if output_dir is not None:
                 output_dir.mkdir(parents=True, exist_ok=True)
                 name = stem(result.target)
-                rendered = [(output_dir / f"{name}{r.suffix}", r.render(result)) for r in renderers]
-                for path, data in rendered:  # all rendered first: a failure writes nothing
+                paths = [output_dir / f"{name}{r.suffix}" for r in renderers]
+                for path, data in zip(paths, rendered, strict=True):
                     output = path  # named by the OSError message below
                     write_atomic(path, data)
                     click.echo(f"auditor: wrote {path}", err=True)
             else:
-                data = renderers[0].render(result)
+                data = rendered[0]
                 if output is None:
                     if codes:
                         sys.stdout.buffer.write(b"\n")  # one report after another

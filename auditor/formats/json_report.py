@@ -23,7 +23,7 @@ from auditor.model import (
     Upstream,
 )
 
-REPORT_VERSION = "1.3"
+REPORT_VERSION = "1.4"
 
 
 def evidence_dict(ev: Evidence) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from auditor.classify import (
 from auditor.errors import UsageError
 from auditor.model import FileEntry, FileKind, Inventory, Skipped
 from auditor.plugins import Plugins
+from auditor.progress import SILENT, Progress
 from auditor.textio import Decoded, NotTextError, decode, extract_pdf
 from auditor.weights import HeaderError, ReadAt, read_header
 
@@ -35,6 +36,8 @@ class Source(ABC):
 
     #: What ``auditor scan`` shows as the target.
     target: str
+    #: Where ``inventory`` reports each file it lists (the pipeline sets it).
+    progress: Progress = SILENT
 
     @classmethod
     @abstractmethod

@@ -303,7 +303,9 @@ class GitRevisionSource(Source):
     def inventory(self) -> Inventory:
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
+        self.progress.start("listing files")
         for path, hexsha in self._walk(skipped):
+            self.progress.advance()
             size = 0
             try:
                 size = self._size(hexsha)

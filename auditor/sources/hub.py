@@ -374,7 +374,9 @@ class HubSource(Source):
             self._probe(info)
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
+        self.progress.start("reading headers", len(info.files))
         for path, _, sha256 in info.files:
+            self.progress.advance()
             blob = self._blobs[path]
             entry, problem = self._entry(blob, sha256)
             files.append(entry)

@@ -86,8 +86,10 @@ class LocalSource(Source):
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
         ignores = Ignores(self.root, self.ignore)
+        self.progress.start("listing files")
         for path, size in self._files(skipped, ignores):
             entry, problem = self._entry(path, size)
+            self.progress.advance()
             files.append(entry)
             if problem:
                 skipped.append(problem)
