@@ -674,7 +674,17 @@ def use_snapshot(rev: str, tmp: Path) -> str:
         raise SystemExit(f"git archive {sha} failed")
     os.environ["PYTHONPATH"] = str(src)
     os.chdir(tmp)
+    compile_bytecode(src / "auditor")
     return sha
+
+
+def compile_bytecode(package: Path) -> None:
+    """Write the package's .pyc files, as ``pip install`` does: cold figures are then those
+    of an installed auditor, also where PYTHONDONTWRITEBYTECODE keeps the children from
+    writing them (compiling the sources would otherwise add ~75 ms to every run)."""
+    import compileall
+
+    compileall.compile_dir(str(package), quiet=1)
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> int:
@@ -685,6 +695,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> int:
     else:
         dirty = bool(git("status", "--porcelain", "--", "auditor"))
         source = {"rev": "working tree", "commit": git("rev-parse", "HEAD"), "dirty": dirty}
+        compile_bytecode(ROOT / "auditor")
     where = subprocess.run(
         [sys.executable, "-c", "import auditor; print(auditor.__file__)"],
         capture_output=True,
