@@ -16,6 +16,7 @@ smallest to the largest size, and writes ``bench/results/bom-<UTC timestamp>.jso
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -70,6 +71,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--formats", nargs="+", default=list(FORMATS))
     args = ap.parse_args()
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "auditor"), quiet=1)  # bytecode, as pip leaves it
     rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -86,13 +90,15 @@ def main() -> int:
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    low, high = min(args.sizes), max(args.sizes)
-    growth = {}
-    for fmt in args.formats:
-        a = next(r["median_wall_s"] for r in rows if r["files"] == low and r["format"] == fmt)
-        b = next(r["median_wall_s"] for r in rows if r["files"] == high and r["format"] == fmt)
-        growth[fmt] = round(b / a, 2)
-    print(json.dumps({"growth": f"{low} -> {high} files", "ratio": growth}))
+    sizes = sorted(args.sizes)
+    growth: dict[str, dict[str, float]] = {}
+    for low, high in itertools.pairwise(sizes):  # linear time grows like the file count
+        step = growth[f"{low} -> {high} files (x{high / low:g})"] = {}
+        for fmt in args.formats:
+            a = next(r["median_wall_s"] for r in rows if r["files"] == low and r["format"] == fmt)
+            b = next(r["median_wall_s"] for r in rows if r["files"] == high and r["format"] == fmt)
+            step[fmt] = round(b / a, 2)
+    print(json.dumps({"growth": growth}))
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -102,3 +102,59 @@ def test_a_broken_or_huge_ignore_file_ignores_nothing(tmp_path: Path) -> None:
     root = tree(tmp_path, {"a.py": "1\n", "b.py": "2\n"})
     (root / ".gitignore").write_bytes(b"\xff\xfe[\n")
     assert "a.py" in paths(root) and "b.py" in paths(root)
+
+
+def test_agrees_with_git_on_a_tricky_tree(tmp_path: Path) -> None:
+    """What the walk keeps is what `git ls-files --cached --others --exclude-standard`
+    lists, on patterns that trip hand-written matchers: anchored and unanchored names,
+    `**`, folder-only patterns, negation under an excluded folder (which git does not
+    re-include), deeper files overriding, escaped `#` and `!`, trailing spaces."""
+    root = tree(
+        tmp_path,
+        {
+            ".gitignore": (
+                "/build\n*.log\n!important.log\nlogs/\n**/tmp/**\ndata/**/*.csv\n"
+                "\\#notes.txt\n\\!bang.txt\nspaced.txt   \nsub/anchored.txt\ncache*/\n"
+                "excluded/\n!excluded/keep.txt\n"
+            ),
+            "build/out.o": "x",
+            "src/build/gen.py": "x",  # /build is anchored: src/build is kept
+            "a.log": "x",
+            "important.log": "x",
+            "logs/x.txt": "x",
+            "src/logs": "a file named logs: a folder-only pattern does not match it",
+            "src/tmp/t.txt": "x",
+            "tmp.txt": "x",
+            "data/a.csv": "x",
+            "data/deep/er/b.csv": "x",
+            "data/readme.md": "x",
+            "#notes.txt": "x",
+            "!bang.txt": "x",
+            "spaced.txt": "x",
+            "sub/anchored.txt": "x",
+            "other/sub/anchored.txt": "x",
+            "cache1/x": "x",
+            "cachefile": "x",
+            "excluded/keep.txt": "x",
+            "excluded/other.txt": "x",
+            "nested/.gitignore": "*.txt\n!keep.txt\n",
+            "nested/a.txt": "x",
+            "nested/keep.txt": "x",
+            "nested/a.log": "x",
+            "nested/deeper/.gitignore": "!*.log\n",
+            "nested/deeper/b.log": "x",
+            "nested/deeper/c.txt": "x",
+            "README.md": "# m\n",
+        },
+    )
+    git = ["git", "-C", str(root), "-c", "core.excludesFile=/dev/null"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run([*git, "add", "-f", "build/out.o"], check=True)  # tracked though ignored
+    listed = subprocess.run(
+        [*git, "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    expected = sorted(p for p in listed.split("\0") if p)
+    assert "build/out.o" in expected and "src/build/gen.py" in expected
+    assert paths(root) == expected
