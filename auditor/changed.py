@@ -39,7 +39,6 @@ import logging
 import os
 import posixpath
 import stat
-import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from pathlib import Path
 
 from auditor.classify import kind_from_name
 from auditor.detectors.package_metadata import FILE_NAMES as PACKAGE_METADATA
+from auditor.gitrepo import run_git
 from auditor.ignore import Ignores
 from auditor.model import (
     AuditResult,
@@ -69,22 +69,12 @@ CONTEXT_KINDS = frozenset({FileKind.LICENSE, FileKind.NOTICE, FileKind.README, F
 DECIDING_KINDS = frozenset({FileKind.LICENSE, FileKind.NOTICE, FileKind.README})
 NOT_READ = "not read by auditor check: unchanged, and it states no license of the repo"
 NOT_IN_TREE = "in the git index but not in the working tree"
-GIT_TIMEOUT_S = 60
 
 
 def _git(root: Path, *args: str) -> bytes | None:
-    """``git ARGS`` in ``root``; None when git is missing or fails (no work tree, no HEAD)."""
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=root,
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout if proc.returncode == 0 else None
+    """``git ARGS`` in ``root``, safely (auditor.gitrepo); None when git is missing or fails
+    (no work tree, no HEAD) or the repository's git folder is not one to run git on."""
+    return run_git(root, *args)
 
 
 def _paths(output: bytes) -> list[str]:
@@ -109,6 +99,7 @@ def git_listing(root: Path) -> list[str] | None:
 def staged_deletions(root: Path) -> list[str]:
     """Files under ``root`` that the index deletes (relative to HEAD); none without a HEAD."""
     args = ["--cached", "--relative", "--name-only", "-z", "--no-renames", "--diff-filter=D"]
+    args += ["--no-ext-diff", "--no-textconv"]
     out = _git(root, "diff-index", *args, "HEAD")
     return _paths(out) if out else []
 

@@ -21,6 +21,7 @@ file beyond ignore files and the index, and nothing runs.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import posixpath
@@ -28,6 +29,9 @@ import struct
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
+
+from auditor.gitrepo import git_dir, problem
+from auditor.safeio import read_regular
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ CACHE_DIRS = frozenset(
 )
 #: An ignore file bigger than this is not read (no repository needs one).
 IGNORE_FILE_LIMIT = 1 << 20
+#: A git index bigger than this is not read (some half a million paths).
+INDEX_LIMIT = 64 << 20
 
 
 def is_virtualenv(location: Path) -> bool:
@@ -74,8 +80,8 @@ class Ignores:
         if enabled:
             self._tracked = _git_index(root)
             self._tracked_dirs = frozenset(d for p in self._tracked for d in _parents(p))
-            exclude = root / ".git" / "info" / "exclude"
-            spec = _read_spec(exclude)
+            gitdir = git_dir(root)
+            spec = _read_spec(gitdir / "info" / "exclude") if gitdir else None
             if spec is not None:
                 self._specs["\0exclude"] = spec
 
@@ -137,11 +143,10 @@ def _parents(path: str) -> list[str]:
 
 def _read_spec(path: Path) -> GitIgnoreSpec | None:
     try:
-        if not path.is_file() or path.stat().st_size > IGNORE_FILE_LIMIT:
-            return None
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        data = read_regular(path, IGNORE_FILE_LIMIT)
+    except OSError:  # none, a symlink, a FIFO, a device, too big: no ignore file
         return None
+    lines = data.decode("utf-8", "replace").splitlines()
     lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return None
@@ -155,14 +160,15 @@ def _read_spec(path: Path) -> GitIgnoreSpec | None:
 def _git_index(root: Path) -> frozenset[str]:
     """Paths git tracks under ``root``, from ``.git/index`` (read, never by running git);
     none when there is no index or it is in a format GitPython cannot read."""
-    index = root / ".git" / "index"
+    gitdir = git_dir(root)
+    if gitdir is None or problem(gitdir) is not None:
+        return frozenset()
+    index = gitdir / "index"
     try:
-        if not index.is_file():
-            return frozenset()
+        data = read_regular(index, INDEX_LIMIT)
         from git.index.fun import read_cache
 
-        with open(index, "rb") as fh:
-            _, entries, _, _ = read_cache(fh)
+        _, entries, _, _ = read_cache(io.BytesIO(data))
     except (OSError, AssertionError, ValueError, IndexError, struct.error) as exc:
         # an index GitPython cannot read (version 4, truncated): nothing counts as tracked
         log.debug("cannot read %s: %s", index, exc)

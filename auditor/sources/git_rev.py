@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
+from auditor.gitrepo import SAFE_ENV, SAFE_OPTIONS, TIMEOUT_S, common_dir, git_dir, problem
 from auditor.model import FileEntry, Inventory, Skipped
+from auditor.safeio import within
 from auditor.sources import SOURCES, Source, entries_sorted, examine, os_reason, remote_url
 from auditor.weights import ReadAt
 
@@ -155,6 +157,15 @@ class GitRevisionSource(Source):
                 f"no such file or directory: {target}, and {path} is not a git repository "
                 "(PATH@REV names a revision of the git repository at PATH)"
             )
+        gitdir = git_dir(Path(path)) if os.path.lexists(os.path.join(path, ".git")) else Path(path)
+        if gitdir is None:
+            raise UsageError(
+                f"not a git repository: {path} (its .git is a symlink, or names a git "
+                "folder elsewhere that does not name it back)"
+            )
+        why = problem(gitdir)
+        if why is not None:
+            raise SourceError(f"git must not read {path}: {why}")
         import git
 
         try:
@@ -162,10 +173,12 @@ class GitRevisionSource(Source):
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
             raise UsageError(f"not a git repository: {path}") from exc
         # Never fetch: a partial clone's missing blobs stay missing (git >= 2.44).
-        repo.git.update_environment(GIT_NO_LAZY_FETCH="1", GIT_TERMINAL_PROMPT="0")
+        repo.git.update_environment(**SAFE_ENV)
+        # Nothing the repository's config names runs (auditor.gitrepo).
+        repo.git.set_persistent_git_options(c=list(SAFE_OPTIONS[1::2]))
         try:
             # Git runs here: installed, and willing to read this repo (safe.directory).
-            repo.git.rev_parse("--git-dir")
+            repo.git.rev_parse("--git-dir", kill_after_timeout=TIMEOUT_S)
         except git.GitCommandNotFound as exc:
             raise SourceError(f"cannot read {path}: git is not installed") from exc
         except git.GitCommandError as exc:
@@ -185,7 +198,8 @@ class GitRevisionSource(Source):
         self.rev = rev
         self.revision: str = commit.hexsha
         self.root = Path(path).resolve()
-        self._lfs_dir = Path(repo.common_dir) / "lfs" / "objects"
+        self._common_dir = common_dir(gitdir)
+        self._lfs_dir = self._common_dir / "lfs" / "objects"
         self._files: dict[str, _File] = {}
 
     @property
@@ -330,11 +344,12 @@ class GitRevisionSource(Source):
         oid = pointer.sha256 or ""
         obj = self._lfs_dir / oid[0:2] / oid[2:4] / oid
         try:
-            st = os.stat(obj)
+            st = os.lstat(obj)
         except OSError:
             return pointer, problem  # not fetched: the pointer stands for it
-        if not stat.S_ISREG(st.st_mode):
-            return pointer, problem
+        if not stat.S_ISREG(st.st_mode) or not within(self._common_dir, obj):
+            note = "its Git LFS object is not a regular file in the repository's .git"
+            return pointer, Skipped(path, f"{note}: not read (the pointer stands for it)")
         if st.st_size != pointer.size:
             note = f"Git LFS object has {st.st_size} bytes, the pointer says {pointer.size}"
             return pointer, Skipped(path, f"{note}: not used")
@@ -382,7 +397,8 @@ class GitRevisionSource(Source):
 
     @contextmanager
     def _file_reader(self, location: Path) -> Iterator[ReadAt]:
-        with open(location, "rb") as fh:
+        fd = os.open(location, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with open(fd, "rb") as fh:
 
             def read_at(offset: int, length: int) -> bytes:
                 fh.seek(offset)
