@@ -22,8 +22,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     Only a regular file is replaced by rename: ``-o /dev/null``, ``-o /dev/stdout`` or a
     FIFO are written to directly (renaming over them would replace the device with a
-    file), and a symlink keeps pointing where it did (its target is replaced).
+    file), and a symlink keeps pointing where it did (its target is replaced) — unless
+    it lies in the current folder and leads out of its own folder (``escape``).
     """
+    escaping = escape(path)
+    if escaping is not None:
+        raise UsageError(f"not writing {path}: {escaping}")
     if path.is_symlink():
         path = path.resolve()
     if path.exists() and not path.is_file() and not path.is_dir():
@@ -53,6 +57,33 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def escape(path: Path) -> str | None:
+    """Why writing ``path`` would go somewhere else than it says; None when it would not.
+
+    Run inside a checkout (a CI job, a pre-commit hook), ``-o bom.json`` must not
+    write through a ``bom.json`` symlink the checkout planted to ``~/.bashrc``, nor
+    ``-o out/bom.json`` through an ``out`` symlink to another folder. So every part of
+    the path below the current folder that is a symlink must lead to a place inside
+    the folder holding it (``latest.json -> reports/r.json`` is fine); paths outside the
+    current folder are the caller's own business."""
+    cwd = Path(os.getcwd())
+    absolute = Path(os.path.abspath(path))
+    try:
+        parts = absolute.relative_to(cwd).parts
+    except ValueError:
+        return None
+    folder = cwd
+    for part in parts:
+        current = folder / part
+        if os.path.islink(current):
+            real = Path(os.path.realpath(current))
+            home = Path(os.path.realpath(folder))
+            if real != home and home not in real.parents:
+                return f"{current} is a symbolic link leading out of {folder or '.'}"
+        folder = current
+    return None
 
 
 def _mode(path: Path) -> int:

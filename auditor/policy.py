@@ -31,6 +31,7 @@ from auditor.model import (
     Severity,
     fingerprint,
 )
+from auditor.safeio import read_regular
 from auditor.signatures import catalog, label, license_keys
 
 if sys.version_info >= (3, 11):
@@ -484,9 +485,14 @@ def _spelling(table: dict[str, Any], resolved: str) -> str:
     return next((n for n in table["deny"] if resolve_name(n) == resolved), resolved)
 
 
+#: A policy file longer than this is no policy.
+MAX_POLICY = 1 << 20
+
+
 def _read_text(path: Path) -> str:
+    # A regular file only (a FIFO would block, /dev/zero never end), of bounded size.
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular(path, MAX_POLICY, follow=True).decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"no such policy file: {path}") from None
     except IsADirectoryError:
@@ -503,6 +509,8 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         msg = re.sub(r"\s*\((?:at line \d+, column \d+|at end of document)\)", "", str(exc))
         raise UsageError(f"{path}:{_toml_line(str(exc), text)}: invalid TOML: {msg}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: invalid TOML: nested too deeply to read") from None
     return data
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from auditor.errors import SourceError, UsageError
 from auditor.model import FileEntry, Inventory, Skipped
+from auditor.safeio import read_regular, within
 from auditor.sources import SOURCES, entries_sorted, os_reason
 from auditor.sources.local import LocalSource, linked_file_size
 
@@ -159,9 +160,8 @@ def _snapshots(repo_dir: Path) -> list[str]:
 
 def _read_ref(repo_dir: Path, name: str) -> str | None:
     """The commit sha ``refs/NAME`` holds; None when there is no such ref."""
-    try:
-        with open(repo_dir / "refs" / name, "rb") as fh:
-            text = fh.read(100).decode("ascii", "replace").strip()
+    try:  # a regular file of a few bytes: never through a symlink, never a FIFO or device
+        text = read_regular(repo_dir / "refs" / name, 100).decode("ascii", "replace").strip()
     except OSError:
         return None
     return text if _COMMIT.fullmatch(text) else None
@@ -274,6 +274,9 @@ class HfCacheSource(LocalSource):
     def _inside(self, real: Path) -> bool:
         return real == self.repo_dir or self.repo_dir in real.parents
 
+    def _readable(self, location: Path) -> bool:
+        return within(self.repo_dir, location)
+
     def _symlink(self, path: str, skipped: list[Skipped]) -> int | None:
         location = self._location(path)
         real = Path(os.path.realpath(location))
@@ -336,7 +339,7 @@ class HfCacheSource(LocalSource):
                 continue
             try:
                 data = json.loads(self.read_bytes(entry.path, INDEX_LIMIT)[0])
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 continue
             weight_map = data.get("weight_map") if isinstance(data, dict) else None
             if not isinstance(weight_map, dict):

@@ -13,6 +13,7 @@ from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
 from auditor.ignore import Ignores
 from auditor.model import FileEntry, Inventory, Skipped
+from auditor.safeio import within
 from auditor.sources import (
     SOURCES,
     Source,
@@ -74,13 +75,25 @@ class LocalSource(Source):
 
     @contextmanager
     def reader(self, path: str) -> Iterator[ReadAt]:
-        with open(self._file(path), "rb") as fh:
+        location = self._file(path)
+        if not self._readable(location):
+            raise OSError(errno.EACCES, "leads outside the repository, not read")
+        # Non-blocking: a file swapped for a FIFO since the walk fails instead of hanging.
+        fd = os.open(location, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
 
             def read_at(offset: int, length: int) -> bytes:
                 fh.seek(offset)
                 return fh.read(length)
 
             yield read_at
+
+    def _readable(self, location: Path) -> bool:
+        """Whether ``location`` (symlinks resolved) lies in the repository: a folder of it
+        replaced by a symlink since the walk (or named by ``auditor check``) is not read."""
+        return within(self.root, location)
 
     def inventory(self) -> Inventory:
         files: list[FileEntry] = []
