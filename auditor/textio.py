@@ -133,26 +133,18 @@ def decode(data: bytes, truncated: bool = False) -> Decoded:
     return Decoded(_normalize_newlines(text), encoding)
 
 
-def extract_pdf(data: bytes) -> Decoded:
+def extract_pdf(data: bytes, timeout: float | None = None) -> Decoded:
     """Text of a PDF (some vendors ship their model license only as one).
 
-    pdfminer.six parses the PDF; it is imported only when a PDF is met, as
-    it costs ~0.1 s to import.
+    pdfminer.six parses the PDF in a child process with time and memory budgets
+    (``auditor.pdftext``): a hostile PDF costs seconds at most, never the audit.
     """
-    import io
+    from auditor.pdftext import WALL_SECONDS, PdfError, extract
 
     try:
-        from pdfminer.high_level import extract_text
-        from pdfminer.pdfparser import PDFSyntaxError
-        from pdfminer.psparser import PSException
-    except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise NotTextError(f"PDF text extraction unavailable: {exc}") from None
-    try:
-        text = extract_text(io.BytesIO(data))
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError) as exc:
-        raise NotTextError(
-            f"PDF could not be read: {exc.__class__.__name__}: {exc}"[:200]
-        ) from None
+        text = extract(data, WALL_SECONDS if timeout is None else timeout)
+    except PdfError as exc:
+        raise NotTextError(f"PDF could not be read: {exc}") from None
     if not text.strip():
         raise NotTextError("PDF has no extractable text (scanned image?)")
     # "(cid:9)": a glyph pdfminer could not map to a character (a tab, a bullet); no word.

@@ -9,7 +9,9 @@ registered in ``SOURCES`` and one import line at the bottom of this file.
 from __future__ import annotations
 
 import errno
+import os
 import re
+import time
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -23,8 +25,10 @@ from auditor.classify import (
 )
 from auditor.errors import UsageError
 from auditor.model import FileEntry, FileKind, Inventory, Skipped
+from auditor.pdftext import AUDIT_SECONDS
 from auditor.plugins import Plugins
 from auditor.progress import SILENT, Progress
+from auditor.safeio import is_regular, read_regular
 from auditor.textio import Decoded, NotTextError, decode, extract_pdf
 from auditor.weights import HeaderError, ReadAt, read_header
 
@@ -38,6 +42,8 @@ class Source(ABC):
     target: str
     #: Where ``inventory`` reports each file it lists (the pipeline sets it).
     progress: Progress = SILENT
+    #: Seconds left for reading PDFs in this audit (auditor.pdftext.AUDIT_SECONDS).
+    _pdf_seconds: float = AUDIT_SECONDS
 
     @classmethod
     @abstractmethod
@@ -82,7 +88,8 @@ class Source(ABC):
     def read_text(self, path: str, limit: int) -> Decoded:
         """Text of ``path`` (first ``limit`` bytes); raises NotTextError or OSError.
 
-        A PDF is read whole (up to ``MAX_PDF``) and its text extracted.
+        A PDF is read whole (up to ``MAX_PDF``) and its text extracted in a child
+        process, within this source's budget for PDFs (``auditor.pdftext``).
         """
         data, truncated = self.read_bytes(path, limit)
         if data.startswith(b"%PDF-"):
@@ -90,7 +97,11 @@ class Source(ABC):
                 data, truncated = self.read_bytes(path, MAX_PDF)
                 if truncated:
                     raise NotTextError(f"PDF larger than {MAX_PDF >> 20} MiB, not read")
-            return extract_pdf(data)
+            start = time.monotonic()
+            try:
+                return extract_pdf(data, self._pdf_seconds)
+            finally:
+                self._pdf_seconds -= time.monotonic() - start
         return decode(data, truncated=truncated)
 
 
@@ -111,9 +122,16 @@ def remote_url(repo: Path, revision: str | None = None) -> str | None:
     """``git+https://host/path[@REVISION]`` from the repo's ``origin`` remote, read from
     ``.git/config`` without running git; credentials in the URL are dropped. None for a
     repo without an https origin (ssh remotes name no public download location)."""
-    config = repo / "config" if (repo / "HEAD").is_file() else repo / ".git" / "config"
+    from auditor.gitrepo import common_dir, git_dir
+
+    if os.path.lexists(repo / ".git"):
+        gitdir = git_dir(repo)  # None: a .git that is not this repository's own
+    else:
+        gitdir = repo if is_regular(repo / "HEAD") else None  # a bare repository
+    if gitdir is None:
+        return None
     try:
-        text = config.read_text(encoding="utf-8", errors="replace")[: 1 << 20]
+        text = read_regular(common_dir(gitdir) / "config", 1 << 20).decode("utf-8", "replace")
     except OSError:
         return None
     section = ""
