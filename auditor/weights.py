@@ -8,10 +8,13 @@ header itself: safetensors' JSON header and GGUF's key/value table.
 
 from __future__ import annotations
 
+import heapq
 import json
+import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from json.decoder import scanstring  # type: ignore[attr-defined]
 
 ReadAt = Callable[[int, int], bytes]
 """read_at(offset, length) -> at most ``length`` bytes (fewer only at end of file)."""
@@ -22,6 +25,11 @@ MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
 MAX_GGUF_METADATA = 64 * 1024 * 1024
 # Longest header value kept in a report (a chat template can be kilobytes).
 MAX_VALUE_CHARS = 2000
+# Most header items kept in a report; license and lineage keys come first.
+MAX_METADATA_ITEMS = 256
+INTERESTING = re.compile(
+    r"licen[cs]e|base_?model|^general\.(name|author|source|url|basename)", re.I
+)
 
 GGUF_TYPES_FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 _GGUF_STRUCT = {
@@ -96,34 +104,114 @@ def read_safetensors(read_at: ReadAt, size: int) -> WeightsHeader:
     if len(raw) < n:
         raise HeaderError(f"truncated safetensors header: read {len(raw)} of {n} bytes")
     try:
-        header = json.loads(raw.decode("utf-8").rstrip(" "))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise HeaderError(f"safetensors header is not valid JSON: {exc}") from None
+    del raw
+    try:
+        tensors, data_end, meta = _scan_safetensors(text.rstrip(" "))
     except RecursionError:
         raise HeaderError("safetensors header is nested too deeply to read") from None
-    if not isinstance(header, dict):
-        raise HeaderError("safetensors header is not a JSON object")
-    meta = header.pop("__metadata__", None) or {}
-    data_end = 0
-    for name, info in header.items():
+    except ValueError as exc:  # JSONDecodeError, or an integer of thousands of digits
+        raise HeaderError(f"safetensors header is not valid JSON: {str(exc)[:200]}") from None
+    if 8 + n + data_end > size:
+        raise HeaderError(
+            f"truncated safetensors file: tensors need {8 + n + data_end} bytes, file has {size}"
+        )
+    return WeightsHeader("safetensors", _kept(meta), tensors=tensors)
+
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _ws(text: str, pos: int) -> int:
+    return _WS.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _each_member(
+    text: str,
+    pos: int,
+    visit: Callable[[str, object], None],
+    nested: dict[str, Callable[[str, object], None]] | None = None,
+) -> int:
+    """Call ``visit(key, value)`` for each member of the JSON object at ``pos``, each value
+    decoded alone (a header of a million keys never becomes a million-key dict); -> the
+    position after the object. A member named in ``nested`` that holds an object has
+    its own members visited by ``nested[key]`` the same way."""
+    if text[pos : pos + 1] != "{":
+        raise ValueError("not a JSON object")
+    pos = _ws(text, pos + 1)
+    if text[pos : pos + 1] == "}":
+        return pos + 1
+    while True:
+        if text[pos : pos + 1] != '"':
+            raise ValueError(f"a key expected at character {pos}")
+        key, pos = scanstring(text, pos + 1)
+        pos = _ws(text, pos)
+        if text[pos : pos + 1] != ":":
+            raise ValueError(f"':' expected at character {pos}")
+        pos = _ws(text, pos + 1)
+        if nested and key in nested and text[pos : pos + 1] == "{":
+            pos = _each_member(text, pos, nested[key])
+        else:
+            value, pos = _DECODER.raw_decode(text, pos)
+            visit(key, value)
+        pos = _ws(text, pos)
+        if text[pos : pos + 1] == "}":
+            return pos + 1
+        if text[pos : pos + 1] != ",":
+            raise ValueError(f"',' or '}}' expected at character {pos}")
+        pos = _ws(text, pos + 1)
+
+
+def _scan_safetensors(text: str) -> tuple[int, int, list[tuple[str, object]]]:
+    """(tensor count, end of the last tensor's data, metadata items) of a header."""
+    found = {"tensors": 0, "end": 0}
+    meta: list[tuple[str, object]] = []
+
+    def tensor(name: str, info: object) -> None:
+        if name == "__metadata__":
+            return  # not an object: no metadata
         offsets = info.get("data_offsets") if isinstance(info, dict) else None
         if not (
             isinstance(offsets, list)
             and len(offsets) == 2
             and all(isinstance(o, int) for o in offsets)
         ):
-            raise HeaderError(f"safetensors header: tensor {name!r} has no valid data_offsets")
-        data_end = max(data_end, offsets[1])
-    if 8 + n + data_end > size:
-        raise HeaderError(
-            f"truncated safetensors file: tensors need {8 + n + data_end} bytes, file has {size}"
-        )
-    items = (
-        tuple(sorted((str(k), _short(v)) for k, v in meta.items()))
-        if isinstance(meta, dict)
-        else ()
+            raise HeaderError(
+                f"safetensors header: tensor {name[:200]!r} has no valid data_offsets"
+            )
+        found["tensors"] += 1
+        found["end"] = max(found["end"], offsets[1])
+
+    keep: list[tuple[str, object]] = []
+
+    def item(key: str, value: object) -> None:
+        keep.append((key, value))
+        if len(keep) >= 4 * MAX_METADATA_ITEMS:  # bounded: the best of what came so far
+            keep[:] = _best(keep)
+
+    end = _ws(text, _each_member(text, _ws(text, 0), tensor, {"__metadata__": item}))
+    meta.extend(keep)
+    if end != len(text):
+        raise ValueError(f"extra data at character {end}")
+    return found["tensors"], found["end"], meta
+
+
+def _kept(items: Iterable[tuple[str, object]]) -> tuple[tuple[str, str], ...]:
+    """At most ``MAX_METADATA_ITEMS`` header items for the report: those naming a
+    license, a base model or the model first (``INTERESTING``), then by key. A header of
+    a million keys is junk or an attack, and its report must stay readable."""
+    return tuple(sorted((k[:MAX_VALUE_CHARS], _short(v)) for k, v in _best(items)))
+
+
+def _best(items: Iterable[tuple[str, object]]) -> list[tuple[str, object]]:
+    return heapq.nsmallest(
+        MAX_METADATA_ITEMS,
+        ((str(k), v) for k, v in items),
+        key=lambda kv: (not INTERESTING.search(kv[0]), kv[0]),
     )
-    return WeightsHeader("safetensors", items, tensors=len(header))
 
 
 class _Cursor:
@@ -187,25 +275,28 @@ def read_gguf(read_at: ReadAt, size: int, limit: int = MAX_GGUF_METADATA) -> Wei
                     cur.take(GGUF_TYPES_FIXED[etype] * n)
                     return f"[{n} values]"
                 if etype == GGUF_STRING:
-                    items = [string() for _ in range(n)]
-                    return items if n <= 16 else f"[{n} strings]"
+                    if n <= 16:
+                        return [string() for _ in range(n)]
+                    for _ in range(n):  # a vocabulary: skipped, never held
+                        cur.take(int(cur.unpack(count_fmt)))
+                    return f"[{n} strings]"
                 raise HeaderError(f"GGUF array of unknown type {etype}")
             raise HeaderError(f"GGUF value of unknown type {vtype}")
 
-        meta: list[tuple[str, str]] = []
+        meta: list[tuple[str, object]] = []
         for i in range(kv_count):
             where = f"metadata key/value {i + 1} of {kv_count}"
             key = string()
             v = value(int(cur.unpack("<I")))
             if key.startswith("general."):
-                meta.append((key, _short(v)))
+                meta.append((key, v))
     except EOFError:
         raise HeaderError(f"truncated GGUF file: ends inside {where} ({size} bytes)") from None
     except OverflowError:
         raise HeaderError(
             f"GGUF metadata larger than the {limit} byte read limit ({where})"
         ) from None
-    return WeightsHeader("gguf", tuple(sorted(meta)), tensors=tensors)
+    return WeightsHeader("gguf", _kept(meta), tensors=tensors)
 
 
 def read_header(fmt: str, read_at: ReadAt, size: int) -> WeightsHeader | None:
