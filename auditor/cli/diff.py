@@ -41,6 +41,7 @@ def policy_root(target: str) -> Path | None:
 @click.argument("old")
 @click.argument("new")
 @click.option(
+    "-f",
     "--format",
     "fmt",
     type=click.Choice(("text", "json")),

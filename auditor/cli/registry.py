@@ -75,6 +75,7 @@ def _open(db_path: Path | None) -> RegistryDB:
     "UTC date (YYYY-MM-DD[THH:MM[:SS]]).  [default: the completed scan before the latest]",
 )
 @click.option(
+    "-f",
     "--format",
     "fmt",
     type=click.Choice(("text", "json", "csv")),
@@ -121,6 +122,7 @@ def changes_command(
 @registry.command("report")
 @_db_option
 @click.option(
+    "-f",
     "--format",
     "fmt",
     type=click.Choice(("csv", "json")),

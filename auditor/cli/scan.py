@@ -31,6 +31,7 @@ from auditor.cli.common import (
 @click.command()
 @click.argument("target")
 @click.option(
+    "-f",
     "--format",
     "formats",
     multiple=True,
