@@ -151,7 +151,9 @@ def _read_spec(path: Path) -> GitIgnoreSpec | None:
     if not lines:
         return None
     try:
-        return GitIgnoreSpec.from_lines(lines)
+        # RE2 matches in linear time: a planted "**/**/**/...b" or "*a*a*a...b" pattern
+        # would make Python's backtracking engine run for hours on a deep path.
+        return GitIgnoreSpec.from_lines(lines, backend="re2")
     except (ValueError, TypeError) as exc:  # a pattern pathspec cannot read: ignore none
         log.warning("ignoring %s: %s", path, exc)
         return None

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import re2
+
 from auditor.baseline import read_baseline
 from auditor.checks import RULES
 from auditor.errors import UsageError
@@ -68,9 +70,15 @@ def _segment_regex(segment: str) -> str:
     return "".join(out)
 
 
+#: The longest ignore pattern a policy may give (real ones are a few dozen characters).
+MAX_PATTERN = 1000
+
+
 @dataclass(frozen=True)
 class _Glob:
-    regex: re.Pattern[str]
+    # RE2, not re: matching is linear in the path, where Python's backtracking engine
+    # takes hours for "**/**/**/.../b" or "*a*a*a...b" on a deep path.
+    regex: Any
     anchored: bool  # the pattern has a "/" inside: it matches from the repo root
     dir_only: bool  # the pattern ended with "/": it matches folders only
 
@@ -101,7 +109,7 @@ def _glob(pattern: str) -> _Glob:
             out.append(".*" if last else "(?:[^/]+/)*")
         else:
             out.append(_segment_regex(seg) + ("" if last else "/"))
-    return _Glob(re.compile("".join(out)), anchored, dir_only)
+    return _Glob(re2.compile("".join(out)), anchored, dir_only)
 
 
 # -- license names -------------------------------------------------------------------------
@@ -443,6 +451,10 @@ class _Reader:
             if "\\" in pattern:
                 raise self.error(
                     f"pattern {pattern!r} in ignore: use '/' between folders", "ignore", pattern
+                )
+            if len(pattern) > MAX_PATTERN:
+                raise self.error(
+                    f"pattern in ignore over {MAX_PATTERN} characters", "ignore", pattern[:40]
                 )
             out.append(pattern)
         return tuple(out)

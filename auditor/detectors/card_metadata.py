@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.detectors import DETECTORS, Detected, Detector, detection, unknown
 from auditor.model import (
@@ -43,6 +44,12 @@ class FrontMatterError(ValueError):
 
 #: Nesting no model card comes near; the guard against crafted front matter.
 MAX_DEPTH = 100
+#: Values a front matter may expand to through aliases; real cards have a few hundred.
+MAX_NODES = 100_000
+#: Values read from one list field ("license:", "base_model:"); real cards list a few.
+MAX_ITEMS = 32
+#: Characters read from one value.
+MAX_VALUE = 1000
 
 
 def _too_deep(block: list[str]) -> bool:
@@ -92,8 +99,13 @@ def parse_front_matter(text: str) -> FrontMatter | None:
     import yaml  # only for READMEs that have front matter (~15 ms to import)
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    source = "\n".join(block)
     try:
-        data = yaml.load("\n".join(block), Loader=loader)  # a safe loader
+        if "&" in source and "*" in source:  # anchors and aliases: count what they expand to
+            _check_expansion(yaml, source, loader)
+        data = yaml.load(source, Loader=loader)  # a safe loader
+    except FrontMatterError:
+        raise
     except (ValueError, RecursionError) as exc:  # a date like 2024-02-30, deep nesting
         raise FrontMatterError(f"YAML front matter is not valid ({exc})") from None
     except yaml.YAMLError as exc:
@@ -108,6 +120,38 @@ def parse_front_matter(text: str) -> FrontMatter | None:
     return FrontMatter({str(k): v for k, v in data.items()}, block, 2)
 
 
+def _check_expansion(yaml: Any, source: str, loader: Any) -> None:
+    """Refuse YAML whose aliases expand past ``MAX_NODES`` nodes, before loading it.
+
+    Ten anchors, each a list of nine aliases of the one before, are 54 lines that load
+    as 3.5 billion strings (a "billion laughs" bomb): the loader would build it all.
+    Counting on the event stream is linear in the text.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[None, 0]]  # [anchor, nodes so far] of each open collection
+    for event in yaml.parse(source, Loader=loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            stack.append([event.anchor, 0])
+            continue
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            anchor, count = stack.pop()
+            size = count + 1
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        stack[-1][1] += size
+        if stack[-1][1] > MAX_NODES:
+            raise FrontMatterError(
+                f"YAML front matter expands to more than {MAX_NODES} values through its "
+                "aliases (*name): not read"
+            )
+
+
 def _key_line(fm: FrontMatter, key: str) -> tuple[int, str]:
     pattern = re.compile(rf"^{re.escape(key)}\s*:")
     for i, line in enumerate(fm.lines):
@@ -120,8 +164,8 @@ def _as_list(value: object) -> list[str]:
     if value is None:
         return []
     if isinstance(value, list):
-        return [str(v) for v in value if v is not None]
-    return [str(value)]
+        return [str(v)[:MAX_VALUE] for v in value[:MAX_ITEMS] if v is not None]
+    return [str(value)[:MAX_VALUE]]
 
 
 @DETECTORS.register("card-metadata")
@@ -139,9 +183,21 @@ class CardMetadataDetector(Detector):
         if fm is None:
             return Detected()
         facts: list[Fact] = []
+        cut = [
+            Skipped(
+                entry.path,
+                f"YAML front matter: {key!r} lists {len(value)} values; "
+                f"the first {MAX_ITEMS} read",
+            )
+            for key, value in fm.data.items()
+            if isinstance(value, list) and len(value) > MAX_ITEMS
+        ]
         for field in FACT_FIELDS:
-            for value in _as_list(fm.data.get(field)):
-                line, excerpt = _key_line(fm, field)
+            values = _as_list(fm.data.get(field))
+            if not values:
+                continue
+            line, excerpt = _key_line(fm, field)
+            for value in values:
                 facts.append(
                     Fact(
                         field,
@@ -152,7 +208,7 @@ class CardMetadataDetector(Detector):
         index = fm.data.get("model-index")
         if isinstance(index, list):  # the Hub's evaluation results name the model too
             line, excerpt = _key_line(fm, "model-index")
-            for item in index:
+            for item in index[:MAX_ITEMS]:
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     ev = Evidence(entry.path, line, line, Method.CARD_METADATA, excerpt)
                     facts.append(Fact("model_name", item["name"], ev))
@@ -162,7 +218,7 @@ class CardMetadataDetector(Detector):
         names = _as_list(fm.data.get("license_name"))
         for hub_id in _as_list(fm.data.get("license")):
             detections.extend(self._resolve(hub_id, names, ev))
-        return Detected(tuple(detections), tuple(facts))
+        return Detected(tuple(detections), tuple(facts), problems=tuple(cut))
 
     def _resolve(self, hub_id: str, names: list[str], ev: Evidence) -> list[LicenseDetection]:
         keys = hub_candidates(hub_id, names)

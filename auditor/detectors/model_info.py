@@ -64,6 +64,7 @@ README_LIMIT = 256 * 1024  # characters of a card read
 VALUE_LIMIT = 1000  # characters of one fact's value
 EXCERPT_LIMIT = 200
 METRIC_LIMIT = 50  # metric facts of one card
+SEQUENCE_LIMIT = 256  # items of one YAML list read (a 4,000-item list is junk or an attack)
 PROSE_FACTS_LIMIT = 5  # facts of each prose kind from one card
 LINE_LIMIT = 4000  # characters of one Markdown line read
 SECTION_BUDGET = 16 * 1024  # characters of one section read for its value
@@ -262,7 +263,7 @@ def _items(node: yaml.Node | None) -> list[yaml.Node]:
     import yaml
 
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
+        return list(node.value[:SEQUENCE_LIMIT])
     return [node] if isinstance(node, yaml.ScalarNode) else []
 
 

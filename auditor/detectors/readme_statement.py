@@ -648,7 +648,8 @@ _NOT_QUITE = re.compile(r"(?:modified|custom|bespoke|adapted|variant\s+of)\W{0,3
 
 def _id_key(token: str, text: str, end: int) -> str | None:
     """A key for an id-like token: an SPDX id, or a name followed by "license"."""
-    if _NOT_QUITE.search(text[: end - len(token)]):
+    start = end - len(token)
+    if _NOT_QUITE.search(text[max(0, start - 40) : start]):  # a tail: linear per token
         return None  # "Modified MIT": not MIT
     key = catalog().by_spdx(token)
     if key and _looks_like_id(token):
