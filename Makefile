@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint example signatures signatures-check bench corpus clean
+.PHONY: install test test-heavy lint example signatures signatures-check bench corpus clean
 
 install:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "auditor needs Python >= 3.10"'
@@ -17,6 +17,10 @@ install:
 # Two workers or more (pytest-xdist): the suite is mostly waiting on subprocesses.
 test: lint
 	$(BIN)/python -m pytest -q -n auto
+
+# The hostile-input shapes that take seconds each (tests/test_hostile.py); CI runs them.
+test-heavy:
+	$(BIN)/python -m pytest -q -n auto -m heavy tests/test_hostile.py
 
 lint:
 	$(BIN)/ruff check auditor tests fixtures bench

@@ -595,3 +595,22 @@ def test_upstream_on_the_hub_is_compared_by_metadata_without_downloading_weights
     assert changes == {"model.safetensors": "modified"}  # same-size files told apart by sha256
     assert hub.bytes_served("acme/base", "model.safetensors") <= HubSource.header_budget
     assert "modification-unmarked" in {f.rule for f in result.findings}
+
+
+def test_listed_names_leading_out_are_not_fetched(serve: Callable[..., HubServer]) -> None:
+    """A listing is the server's word: ``../other/LICENSE`` or ``/etc/passwd`` would
+    name another repo's file (or a path on the server) once fetched."""
+    files = {
+        "LICENSE": b"MIT License\n",
+        "../victim/LICENSE": b"secret\n",
+        "/abs/README.md": b"secret\n",
+        "a//b.py": b"secret\n",
+        "a/./c.py": b"secret\n",
+    }
+    hub = serve(HubRepo("acme/odd", files))
+    result = run_audit(HubSource("hf://acme/odd"))
+    assert [f.path for f in result.inventory.files] == ["LICENSE"]
+    assert sorted(s.path for s in result.skipped) == sorted(set(files) - {"LICENSE"})
+    assert all("leads out of the repository" in s.reason for s in result.skipped)
+    fetched = {r.path for r in hub.requests("acme/odd")}
+    assert not fetched & (set(files) - {"LICENSE"})

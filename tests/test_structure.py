@@ -176,7 +176,7 @@ def test_cli_import_is_light() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(proc.stdout.split())
-    allowed = {"auditor", "auditor.cli", "auditor.errors"} | {
+    allowed = {"auditor", "auditor.cli", "auditor.errors", "auditor.terminal"} | {
         n for n in modules() if n.startswith("auditor.cli.")
     }
     assert loaded <= allowed, sorted(loaded - allowed)

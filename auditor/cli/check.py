@@ -27,6 +27,7 @@ from auditor.cli.common import (
     threshold,
 )
 from auditor.errors import UsageError
+from auditor.terminal import visible
 
 if TYPE_CHECKING:
     from auditor.model import AuditResult, Finding
@@ -124,7 +125,7 @@ def check(
     shown = outcome.findings if (failing or verbose) else ()
     out = [line for f in shown for line in render(f, outcome.result, outcome.changed)]
     if out:
-        click.echo("\n".join(out))
+        click.echo("\n".join(visible(line) for line in out))
     if failing:
         n = len(failing)
         why = ""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from auditor.errors import AuditorError, UsageError
+from auditor.terminal import visible
 
 if TYPE_CHECKING:
     from auditor.policy import Policy
@@ -27,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int) -> NoReturn:
-    click.echo(f"auditor: error: {message}", err=True)
+    click.echo(f"auditor: error: {visible(message)}", err=True)
     sys.exit(code)
 
 

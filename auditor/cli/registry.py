@@ -32,6 +32,7 @@ from auditor.cli.common import (
 )
 from auditor.cli.registry_scan import scan
 from auditor.errors import AuditorError, UsageError
+from auditor.terminal import visible
 
 if TYPE_CHECKING:  # the database module loads only for `auditor registry` commands
     from auditor.registry.db import RegistryDB
@@ -190,7 +191,7 @@ def write_boms(state: State, names: list[str], output_dir: Path) -> int:
     failed = 0
     for repo, _audit in state:
         if not repo.last_good_revision:
-            click.echo(f"auditor: {repo.repo_id}: never audited, no BOM", err=True)
+            click.echo(visible(f"auditor: {repo.repo_id}: never audited, no BOM"), err=True)
             continue
         target = f"hf://{repo.repo_id}@{repo.last_good_revision}"
         try:
@@ -199,7 +200,7 @@ def write_boms(state: State, names: list[str], output_dir: Path) -> int:
                 (output_dir / f"{stem(target)}{r.suffix}", r.render(result)) for r in renderers
             ]
         except AuditorError as exc:
-            click.echo(f"auditor: error: {repo.repo_id}: {exc}", err=True)
+            click.echo(visible(f"auditor: error: {repo.repo_id}: {exc}"), err=True)
             failed += 1
             continue
         for path, data in rendered:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from auditor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, reported
+from auditor.terminal import visible
 
 
 @click.command("scan")
@@ -154,17 +155,18 @@ def scan(
             what = f"{o.status}: {o.error}" if o.error else o.status
         if tty:
             elapsed = time.monotonic() - started
-            line = (
+            line = visible(
                 f"auditor: [{p.done}/{p.total}] {p.done / elapsed if elapsed else 0:.1f} repos/s"
                 f" {o.repo_id}: {o.status}"
             )[:120]
             click.echo("\r" + line.ljust(width[0]), err=True, nl=False)
             width[0] = len(line)
             if o.status == "failed":  # keep failures on screen
-                click.echo(f"\rauditor: {o.repo_id}: {what}".ljust(width[0]), err=True)
+                shown = visible(f"auditor: {o.repo_id}: {what}")
+                click.echo("\r" + shown.ljust(width[0]), err=True)
                 width[0] = 0
         else:
-            click.echo(f"auditor: [{p.done}/{p.total}] {o.repo_id}: {what}", err=True)
+            click.echo(visible(f"auditor: [{p.done}/{p.total}] {o.repo_id}: {what}"), err=True)
 
     # The endpoint travels with each task: Dask workers audit against the same Hub.
     spec = AuditSpec(endpoint=os.environ.get("HF_ENDPOINT") or None)

@@ -186,8 +186,7 @@ class CardMetadataDetector(Detector):
         cut = [
             Skipped(
                 entry.path,
-                f"YAML front matter: {key!r} lists {len(value)} values; "
-                f"the first {MAX_ITEMS} read",
+                f"YAML front matter: {key!r} lists {len(value)} values; the first {MAX_ITEMS} read",
             )
             for key, value in fm.data.items()
             if isinstance(value, list) and len(value) > MAX_ITEMS

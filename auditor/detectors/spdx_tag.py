@@ -13,9 +13,7 @@ from auditor.signatures import catalog
 # is cut into leader, tag and value and each part checked alone: one pattern over
 # the whole line backtracks for minutes on a line of spaces that does not end right.
 _KEYWORD = re.compile(r"SPDX-License-Identifier:", re.IGNORECASE)
-_LEADER = re.compile(
-    r"(?:#+|//+|/\*+|\*+|--|;+|%+|<!--|\.\.|rem\b|@rem\b|'|\"{3})?", re.IGNORECASE
-)
+_LEADER = re.compile(r"(?:#+|//+|/\*+|\*+|--|;+|%+|<!--|\.\.|rem\b|@rem\b|'|\"{3})?", re.IGNORECASE)
 _VALUE = re.compile(r"[A-Za-z0-9.+\-:() \t]+")
 _CLOSERS = ("*/", "-->", '"""')
 _OPERATORS = frozenset({"and", "or", "with"})

@@ -15,6 +15,7 @@ from auditor.diff.compare import (
 )
 from auditor.model import BaseModel, Finding, Openness, Severity, fingerprint
 from auditor.signatures import label, license_keys
+from auditor.terminal import visible
 
 # -- text ----------------------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ def render_text(d: AuditDiff) -> bytes:
         out.append("")
     if shown:
         out.pop()
-    return ("\n".join(out) + "\n").encode("utf-8")
+    return "".join(visible(line) + "\n" for line in out).encode("utf-8")
 
 
 def _base_text(b: BaseModel | None) -> str:

@@ -56,6 +56,7 @@ from auditor.errors import FormatError
 from auditor.formats import FORMATS
 from auditor.formats.bom import Bom, BomFormat, Term, hub_org
 from auditor.model import FileEntry, FileKind, Method
+from auditor.terminal import visible
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.-]+")
 
@@ -345,8 +346,63 @@ class SpdxTagValueFormat(BomFormat):
 
     def render_bom(self, bom: Bom) -> bytes:
         out = io.StringIO()
-        _write_tag_value(build_document(bom), out)
+        document = build_document(bom)
+        _tv_safe(document)
+        _write_tag_value(document, out)
         return out.getvalue().encode("utf-8")
+
+
+#: Fields tag-value writes as ``<text>...</text>`` when they hold a newline.
+_TEXT_FIELDS = frozenset(
+    {
+        "annotation_comment",
+        "attribution_texts",
+        "comment",
+        "copyright_text",
+        "creator_comment",
+        "description",
+        "document_comment",
+        "extracted_text",
+        "license_comment",
+        "notice",
+        "source_info",
+        "summary",
+    }
+)
+_TV_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|</?text>", re.IGNORECASE)
+
+
+def _tv_line(value: str, text: bool) -> str:
+    """``value`` as tag-value can hold it: a name on one line with its control characters
+    escaped, a text (kept as it is, form feeds and all) without a ``<text>`` tag of its
+    own. The JSON formats keep every value exactly."""
+    value = re.sub(r"(?i)<(/?)text>", r"&lt;\1text&gt;", value)
+    return value if text and "\n" in value else visible(value)  # one line: not in <text>
+
+
+def _tv_safe(obj: object, text: bool = False) -> object:
+    """Rewrite, in place, every string of a document that would break a tag-value line.
+
+    A file named ``a\\nPackageName: x`` would otherwise write a line of its own, and a
+    license text holding ``</text>`` would end its field early."""
+    if isinstance(obj, str):
+        return _tv_line(obj, text) if _TV_UNSAFE.search(obj) else obj
+    if isinstance(obj, list):
+        for i, item in enumerate(obj):
+            new = _tv_safe(item, text)
+            if new is not item:
+                obj[i] = new
+        return obj
+    fields = getattr(obj, "__dataclass_fields__", None)
+    if fields is None:
+        return obj
+    for name in fields:
+        value = getattr(obj, name, None)
+        if isinstance(value, (str, list)) or hasattr(value, "__dataclass_fields__"):
+            new = _tv_safe(value, name in _TEXT_FIELDS)
+            if new is not value:
+                setattr(obj, name, new)
+    return obj
 
 
 def _write_tag_value(document: Document, out: io.StringIO) -> None:

@@ -24,6 +24,7 @@ from auditor.model import (
     Place,
 )
 from auditor.signatures import is_policy, label, license_keys
+from auditor.terminal import visible
 
 _MARK = {"error": "E", "warning": "W", "note": "N"}
 #: Places shown for one license in a "but" line; the rest are counted.
@@ -79,7 +80,8 @@ def _but(c: Component) -> list[str]:
 
 def _answer(c: Component) -> list[str]:
     """``model   Llama 3.1 Community License (llama-3.1-...)`` and why, and what disagrees."""
-    name = f"  {c.name:<10} " if len(c.name) <= 10 else f"  {c.name}\n{'':<13}"
+    head = [] if len(c.name) <= 10 else [f"  {c.name}"]  # a long name on a line of its own
+    name = f"  {c.name:<10} " if len(c.name) <= 10 else f"{'':<13}"
     if c.concluded:
         out = [f"{name}{_named(c.concluded)}"]
         if c.basis:
@@ -88,7 +90,7 @@ def _answer(c: Component) -> list[str]:
         out = [f"{name}UNKNOWN — {c.reason.removeprefix('unknown: ')}"]
     else:
         out = [f"{name}NONE — nothing in the repository states a license for it"]
-    return out + _but(c) + _own_files(c)
+    return head + out + _but(c) + _own_files(c)
 
 
 def _own_files(c: Component) -> list[str]:
@@ -141,6 +143,12 @@ def _summary(result: AuditResult, fail_on: str | None) -> list[str]:
     return out
 
 
+def _lines(out: list[str]) -> bytes:
+    """One report line per item: a newline or escape sequence from a file name, a
+    license text or a card field is shown escaped, never obeyed."""
+    return ("".join(visible(line) + "\n" for line in out)).encode("utf-8")
+
+
 @FORMATS.register("text")
 class TextFormat(Format):
     suffix = ".txt"
@@ -191,7 +199,7 @@ class TextFormat(Format):
         if result.accepted:
             out.append(f"  ({len(result.accepted)} more accepted by the baseline)")
         if self.detail < 0:
-            return ("\n".join(out) + "\n").encode("utf-8")
+            return _lines(out)
         if any(c.obligations for c in result.components):
             out.append("")
             out.append("Obligations when redistributing")
@@ -225,4 +233,4 @@ class TextFormat(Format):
             out.append(f"Not read ({len(result.skipped)})")
             for s in result.skipped:
                 out.append(f"  {s.path}: {s.reason}")
-        return ("\n".join(out) + "\n").encode("utf-8")
+        return _lines(out)

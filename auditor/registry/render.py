@@ -13,6 +13,7 @@ from auditor import __version__
 from auditor.registry.changes import Change, Changes, RepoChanges
 from auditor.registry.db import Observation, RepoState, Scan, StoredAudit
 from auditor.signatures import label, license_keys
+from auditor.terminal import visible
 
 #: Every repo with the audit its licenses come from (``RegistryDB.current``).
 State = list[tuple[RepoState, "StoredAudit | None"]]
@@ -161,13 +162,14 @@ def _label(expression: str | None) -> str:
 _MARK = {"error": "E", "warning": "W", "note": "N", None: " "}
 
 
-def _change_line(c: Change) -> str:
+def _change_line(c: Change) -> str | tuple[str, str]:
+    """A change's line (a license change: two lines)."""
     mark = _MARK[c.severity]
     revs = f"({_short(c.old_revision)} → {_short(c.new_revision)})"
     if c.kind == "license":
         return (
-            f"  {mark} license   {c.component}: {_label(c.old)} → {_label(c.new)}  {revs}\n"
-            f"                {c.detail}"
+            f"  {mark} license   {c.component}: {_label(c.old)} → {_label(c.new)}  {revs}",
+            f"                {c.detail}",
         )
     if c.kind == "declared":
         return f"  {mark} declared  {c.component}: {c.old} → {c.new}  {revs}"
@@ -209,14 +211,16 @@ def render_changes_text(found: Changes) -> bytes:
         out.append("no changes")
     for r in found.repos:
         out.append(_repo_heading(r))
-        out.extend(_change_line(c) for c in r.changes)
+        for c in r.changes:
+            line = _change_line(c)
+            out.extend((line,) if isinstance(line, str) else line)
         out.append("")
     if found.repos:
         out.pop()
         count = len(found.repos)
         out.append("")
         out.append(f"{count} repo{'' if count == 1 else 's'} changed")
-    return ("\n".join(out) + "\n").encode("utf-8")
+    return "".join(visible(line) + "\n" for line in out).encode("utf-8")
 
 
 def report_dict(state: State) -> dict[str, Any]:

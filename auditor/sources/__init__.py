@@ -109,6 +109,8 @@ SOURCES: Plugins[Source] = Plugins("source")
 
 
 def open_source(target: str) -> Source:
+    if not target.strip():  # "" would read as the current folder: say so, do not guess
+        raise UsageError("empty target: name a folder (. for the current one) or hf://ORG/NAME")
     for _name, cls in SOURCES:
         if cls.accepts(target):
             return cls(target)  # type: ignore[call-arg]

@@ -50,6 +50,8 @@ HEAD_KEEP = 1 << 20
 #: Read size when skipping forward in a streamed blob.
 CHUNK = 1 << 20
 #: Symlinks followed in a row before giving up (the kernel's limit is 40 too).
+#: The longest symlink target read (Linux's PATH_MAX); git can store any blob as one.
+MAX_LINK = 4096
 MAX_HOPS = 40
 SKIP_NAMES = frozenset({".git"})
 
@@ -296,6 +298,8 @@ class GitRevisionSource(Source):
                 if hops > MAX_HOPS:
                     return "symlink loop"
                 try:
+                    if self._size(item.hexsha) > MAX_LINK:  # no system holds such a link
+                        return f"symlink target over {MAX_LINK} bytes: not followed"
                     link = self._read_small(item.hexsha).decode("utf-8", "surrogateescape")
                 except OSError as exc:
                     return f"cannot read: {os_reason(exc)}"

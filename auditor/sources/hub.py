@@ -86,6 +86,12 @@ def _size(n: int) -> str:
     return f"{n // MIB} MiB" if n >= MIB and n % MIB == 0 else f"{n // 1024} KiB"
 
 
+def safe_name(path: str) -> bool:
+    """Whether a listed name stays inside its repository."""
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
 class HubError(SourceError):
     """A SourceError of a Hub repo, with ``kind`` saying what went wrong for programs
     (registry scans): "gated", "private", "missing", "rate-limited", "unreachable",
@@ -354,11 +360,16 @@ class HubSource(Source):
             raise self._repo_error(exc) from None
 
     def inventory(self) -> Inventory:
+        """The Hub's listing as entries. A name with ``..``, a leading ``/`` or empty
+        parts is listed as not read: fetched, it would name another repo's file."""
         if self._inventory is not None:
             return self._inventory
         info = self.resolve()
         log.debug("%s at %s: %d files", self.root, info.sha, len(info.files))
+        unsafe = {path for path, _, _ in info.files if not safe_name(path)}
         for path, size, sha256 in info.files:
+            if path in unsafe:
+                continue
             kind = kind_from_name(path)
             examined = self._examined(path, kind, size, sha256 is not None)
             self._blobs[path] = _Blob(
@@ -373,10 +384,15 @@ class HubSource(Source):
         if info.gated:
             self._probe(info)
         files: list[FileEntry] = []
-        skipped: list[Skipped] = []
+        skipped = [
+            Skipped(path, "a name that leads out of the repository (.., /, empty parts): not read")
+            for path in sorted(unsafe)
+        ]
         self.progress.start("reading headers", len(info.files))
         for path, _, sha256 in info.files:
             self.progress.advance()
+            if path in unsafe:
+                continue
             blob = self._blobs[path]
             entry, problem = self._entry(blob, sha256)
             files.append(entry)
