@@ -18,7 +18,7 @@ install:
 test: lint
 	$(BIN)/python -m pytest -q -n auto
 
-# The hostile-input shapes that take seconds each (tests/test_hostile.py); CI runs them.
+# The hostile-input shapes (tests/test_hostile.py), a child process each; CI runs them.
 test-heavy:
 	$(BIN)/python -m pytest -q -n auto -m heavy tests/test_hostile.py
 
