@@ -49,6 +49,8 @@ class PdfError(Exception):
 def extract(data: bytes, timeout: float = WALL_SECONDS) -> str:
     """The text of the PDF ``data`` (pages joined by form feeds); PdfError when the
     child fails or runs out of its budgets (``timeout`` seconds of wall time)."""
+    if b"/Root" not in data:  # every readable PDF names its catalogue in plain text
+        raise PdfError("no /Root object: not a complete PDF")  # and a child costs 0.1 s
     timeout = min(timeout, WALL_SECONDS)
     if timeout <= 0.05:
         raise PdfError(f"the audit already spent {AUDIT_SECONDS:.0f} s on PDFs, not read")
