@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from auditor.errors import UsageError
+from auditor.safeio import within
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -77,11 +78,8 @@ def escape(path: Path) -> str | None:
     folder = cwd
     for part in parts:
         current = folder / part
-        if os.path.islink(current):
-            real = Path(os.path.realpath(current))
-            home = Path(os.path.realpath(folder))
-            if real != home and home not in real.parents:
-                return f"{current} is a symbolic link leading out of {folder or '.'}"
+        if os.path.islink(current) and not within(folder, current):
+            return f"{current} is a symbolic link leading out of {folder}"
         folder = current
     return None
 

@@ -71,12 +71,6 @@ NOT_READ = "not read by auditor check: unchanged, and it states no license of th
 NOT_IN_TREE = "in the git index but not in the working tree"
 
 
-def _git(root: Path, *args: str) -> bytes | None:
-    """``git ARGS`` in ``root``, safely (auditor.gitrepo); None when git is missing or fails
-    (no work tree, no HEAD) or the repository's git folder is not one to run git on."""
-    return run_git(root, *args)
-
-
 def _paths(output: bytes) -> list[str]:
     # Names are bytes to git: undecodable ones keep their bytes (surrogateescape) and
     # are reported by the inventory as not valid UTF-8, as the folder walk does.
@@ -90,7 +84,7 @@ def git_listing(root: Path) -> list[str] | None:
     The index is what the commit will hold: untracked and ignored files (a local
     virtualenv, downloaded checkpoints) are not part of it, and a license file not
     yet added does not license anything."""
-    out = _git(root, "ls-files", "-z", "--cached")
+    out = run_git(root, "ls-files", "-z", "--cached")
     if out is None:
         return None
     return _paths(out)
@@ -100,7 +94,7 @@ def staged_deletions(root: Path) -> list[str]:
     """Files under ``root`` that the index deletes (relative to HEAD); none without a HEAD."""
     args = ["--cached", "--relative", "--name-only", "-z", "--no-renames", "--diff-filter=D"]
     args += ["--no-ext-diff", "--no-textconv"]
-    out = _git(root, "diff-index", *args, "HEAD")
+    out = run_git(root, "diff-index", *args, "HEAD")
     return _paths(out) if out else []
 
 

@@ -33,12 +33,10 @@ no weight bytes. When they are asked for, this stage avoids reading what it can:
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +47,7 @@ from typing import Any
 from auditor.atomic import sqlite_transaction
 from auditor.model import FileEntry, Inventory, Skipped
 from auditor.progress import SILENT, Progress
+from auditor.safeio import open_regular
 from auditor.sources import Source, entries_sorted, os_reason
 from auditor.weights import ReadAt
 
@@ -113,11 +112,8 @@ def stream_digests(
     if isinstance(data, (str, os.PathLike)):
         buf = bytearray(buffer_size)
         view = memoryview(buf)
-        # O_NONBLOCK: a path swapped for a FIFO since it was listed must not hang the audit.
-        fd = os.open(data, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with open(fd, "rb", buffering=0) as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(errno.EINVAL, "not a regular file")
+        # A path swapped for a FIFO since it was listed must not hang the audit.
+        with open(open_regular(data), "rb", buffering=0) as fh:
             if hasattr(os, "posix_fadvise"):
                 os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             while n := fh.readinto(view):

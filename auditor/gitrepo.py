@@ -100,8 +100,7 @@ def git_dir(root: Path) -> Path | None:
         return None
     if not text.startswith("gitdir:"):
         return None
-    target = Path(text.removeprefix("gitdir:").strip())
-    target = target if target.is_absolute() else root / target
+    target = root / text.removeprefix("gitdir:").strip()  # an absolute path stays as it is
     if not target.is_dir():
         return None
     if within(root, target) or _points_back(target, root):
@@ -115,8 +114,7 @@ def _points_back(gitdir: Path, root: Path) -> bool:
     submodule's names the work tree in its config (``core.worktree``)."""
     try:
         back = read_regular(gitdir / "gitdir", MAX_GITDIR_FILE).decode("utf-8", "replace").strip()
-        path = Path(back) if os.path.isabs(back) else gitdir / back
-        if os.path.realpath(path) == os.path.realpath(root / ".git"):
+        if _same(gitdir / back, root / ".git"):
             return True
     except OSError:
         pass
@@ -126,12 +124,14 @@ def _points_back(gitdir: Path, root: Path) -> bool:
         return False
     for line in config.splitlines():
         key, sep, value = line.strip().partition("=")
-        if sep and key.strip().lower() == "worktree":
-            value = value.strip().strip('"')
-            path = Path(value) if os.path.isabs(value) else gitdir / value
-            if os.path.realpath(path) == os.path.realpath(root):
-                return True
+        worktree = gitdir / value.strip().strip('"')
+        if sep and key.strip().lower() == "worktree" and _same(worktree, root):
+            return True
     return False
+
+
+def _same(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def common_dir(gitdir: Path) -> Path:
@@ -140,8 +140,7 @@ def common_dir(gitdir: Path) -> Path:
         text = read_regular(gitdir / "commondir", MAX_GITDIR_FILE).decode("utf-8", "replace")
     except OSError:
         return gitdir
-    path = Path(text.strip())
-    return path if path.is_absolute() else gitdir / path
+    return gitdir / text.strip()  # relative to the git folder, or absolute
 
 
 def problem(gitdir: Path) -> str | None:

@@ -18,21 +18,34 @@ import stat
 from pathlib import Path
 
 
+def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> int:
+    """A read-only descriptor of the regular file ``path``; OSError for anything else.
+
+    Opened non-blocking, so a FIFO (or a file swapped for one since it was listed)
+    fails at once instead of hanging the audit; a device, socket or folder fails too.
+    Without ``follow`` a symlink as the last component fails (ELOOP)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return fd
+
+
 def read_regular(path: Path, limit: int, *, follow: bool = False) -> bytes:
     """At most ``limit`` bytes of the regular file ``path``; OSError for anything else.
 
     ``follow`` allows a symlink as the last component (the caller checks where it
-    leads); a FIFO, device or socket fails without blocking, a file longer than
-    ``limit`` fails with EFBIG."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if not follow:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    leads); a FIFO, device or socket fails without blocking (``open_regular``), a file
+    longer than ``limit`` fails with EFBIG."""
+    fd = open_regular(path, follow=follow)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        if st.st_size > limit:
+        if os.fstat(fd).st_size > limit:
             raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
         chunks = []
         left = limit + 1

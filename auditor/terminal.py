@@ -41,3 +41,9 @@ def visible(text: str, *, tabs: bool = True) -> str:
     """``text`` on one line with every control character shown as an escape (tabs kept
     unless ``tabs`` is False)."""
     return text.translate(_KEEP_TABS if tabs else _ESCAPES)
+
+
+def report_lines(lines: list[str]) -> bytes:
+    """A text report, one line per item: a newline or escape sequence from a file name,
+    a license text or a card field is shown escaped, never obeyed."""
+    return "".join(visible(line) + "\n" for line in lines).encode("utf-8")

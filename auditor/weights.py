@@ -168,7 +168,6 @@ def _each_member(
 def _scan_safetensors(text: str) -> tuple[int, int, list[tuple[str, object]]]:
     """(tensor count, end of the last tensor's data, metadata items) of a header."""
     found = {"tensors": 0, "end": 0}
-    meta: list[tuple[str, object]] = []
 
     def tensor(name: str, info: object) -> None:
         if name == "__metadata__":
@@ -193,10 +192,9 @@ def _scan_safetensors(text: str) -> tuple[int, int, list[tuple[str, object]]]:
             keep[:] = _best(keep)
 
     end = _ws(text, _each_member(text, _ws(text, 0), tensor, {"__metadata__": item}))
-    meta.extend(keep)
     if end != len(text):
         raise ValueError(f"extra data at character {end}")
-    return found["tensors"], found["end"], meta
+    return found["tensors"], found["end"], keep
 
 
 def _kept(items: Iterable[tuple[str, object]]) -> tuple[tuple[str, str], ...]:

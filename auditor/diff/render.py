@@ -15,7 +15,7 @@ from auditor.diff.compare import (
 )
 from auditor.model import BaseModel, Finding, Openness, Severity, fingerprint
 from auditor.signatures import label, license_keys
-from auditor.terminal import visible
+from auditor.terminal import report_lines
 
 # -- text ----------------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ def render_text(d: AuditDiff) -> bytes:
         out.append("")
     if shown:
         out.pop()
-    return "".join(visible(line) + "\n" for line in out).encode("utf-8")
+    return report_lines(out)
 
 
 def _base_text(b: BaseModel | None) -> str:

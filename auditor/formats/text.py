@@ -24,7 +24,7 @@ from auditor.model import (
     Place,
 )
 from auditor.signatures import is_policy, label, license_keys
-from auditor.terminal import visible
+from auditor.terminal import report_lines
 
 _MARK = {"error": "E", "warning": "W", "note": "N"}
 #: Places shown for one license in a "but" line; the rest are counted.
@@ -143,12 +143,6 @@ def _summary(result: AuditResult, fail_on: str | None) -> list[str]:
     return out
 
 
-def _lines(out: list[str]) -> bytes:
-    """One report line per item: a newline or escape sequence from a file name, a
-    license text or a card field is shown escaped, never obeyed."""
-    return ("".join(visible(line) + "\n" for line in out)).encode("utf-8")
-
-
 @FORMATS.register("text")
 class TextFormat(Format):
     suffix = ".txt"
@@ -199,7 +193,7 @@ class TextFormat(Format):
         if result.accepted:
             out.append(f"  ({len(result.accepted)} more accepted by the baseline)")
         if self.detail < 0:
-            return _lines(out)
+            return report_lines(out)
         if any(c.obligations for c in result.components):
             out.append("")
             out.append("Obligations when redistributing")
@@ -233,4 +227,4 @@ class TextFormat(Format):
             out.append(f"Not read ({len(result.skipped)})")
             for s in result.skipped:
                 out.append(f"  {s.path}: {s.reason}")
-        return _lines(out)
+        return report_lines(out)

@@ -13,7 +13,7 @@ from auditor import __version__
 from auditor.registry.changes import Change, Changes, RepoChanges
 from auditor.registry.db import Observation, RepoState, Scan, StoredAudit
 from auditor.signatures import label, license_keys
-from auditor.terminal import visible
+from auditor.terminal import report_lines
 
 #: Every repo with the audit its licenses come from (``RegistryDB.current``).
 State = list[tuple[RepoState, "StoredAudit | None"]]
@@ -220,7 +220,7 @@ def render_changes_text(found: Changes) -> bytes:
         count = len(found.repos)
         out.append("")
         out.append(f"{count} repo{'' if count == 1 else 's'} changed")
-    return "".join(visible(line) + "\n" for line in out).encode("utf-8")
+    return report_lines(out)
 
 
 def report_dict(state: State) -> dict[str, Any]:

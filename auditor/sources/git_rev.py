@@ -35,7 +35,7 @@ from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
 from auditor.gitrepo import SAFE_ENV, SAFE_OPTIONS, TIMEOUT_S, common_dir, git_dir, problem
 from auditor.model import FileEntry, Inventory, Skipped
-from auditor.safeio import within
+from auditor.safeio import open_regular, within
 from auditor.sources import SOURCES, Source, entries_sorted, examine, os_reason, remote_url
 from auditor.weights import ReadAt
 
@@ -49,9 +49,9 @@ MEMORY_LIMIT = 4 << 20
 HEAD_KEEP = 1 << 20
 #: Read size when skipping forward in a streamed blob.
 CHUNK = 1 << 20
-#: Symlinks followed in a row before giving up (the kernel's limit is 40 too).
 #: The longest symlink target read (Linux's PATH_MAX); git can store any blob as one.
 MAX_LINK = 4096
+#: Symlinks followed in a row before giving up (the kernel's limit is 40 too).
 MAX_HOPS = 40
 SKIP_NAMES = frozenset({".git"})
 
@@ -401,8 +401,7 @@ class GitRevisionSource(Source):
 
     @contextmanager
     def _file_reader(self, location: Path) -> Iterator[ReadAt]:
-        fd = os.open(location, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with open(fd, "rb") as fh:
+        with open(open_regular(location, follow=False), "rb") as fh:
 
             def read_at(offset: int, length: int) -> bytes:
                 fh.seek(offset)

@@ -13,7 +13,7 @@ from auditor.classify import kind_from_name
 from auditor.errors import SourceError, UsageError
 from auditor.ignore import Ignores
 from auditor.model import FileEntry, Inventory, Skipped
-from auditor.safeio import within
+from auditor.safeio import open_regular, within
 from auditor.sources import (
     SOURCES,
     Source,
@@ -78,11 +78,8 @@ class LocalSource(Source):
         location = self._file(path)
         if not self._readable(location):
             raise OSError(errno.EACCES, "leads outside the repository, not read")
-        # Non-blocking: a file swapped for a FIFO since the walk fails instead of hanging.
-        fd = os.open(location, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        with open(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(errno.EINVAL, "not a regular file")
+        # A file swapped for a FIFO since the walk fails instead of hanging.
+        with open(open_regular(location), "rb") as fh:
 
             def read_at(offset: int, length: int) -> bytes:
                 fh.seek(offset)
