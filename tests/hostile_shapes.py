@@ -30,6 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+sys.path[:0] = [str(_FIXTURES), str(_FIXTURES / "corpus")]  # also run from bench/hostile.py
+
+from generate import add_files as write  # noqa: E402
+from generate import pdf_bytes as pdf  # noqa: E402
+from runner import reference  # noqa: E402
+
 DEADLINE = 10.0
 MAX_RSS = 500 << 20
 SECRET = "OUTSIDE-SECRET-7f3a9c"
@@ -43,24 +50,8 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 
-MIT = (
-    "MIT License\n\nCopyright (c) 2024 Example\n\n"
-    "Permission is hereby granted, free of charge, to any person obtaining a copy\n"
-    'of this software and associated documentation files (the "Software"), to deal\n'
-    "in the Software without restriction, including without limitation the rights\n"
-    "to use, copy, modify, merge, publish, distribute, sublicense, and/or sell\n"
-    "copies of the Software, and to permit persons to whom the Software is\n"
-    "furnished to do so, subject to the following conditions:\n\n"
-    "The above copyright notice and this permission notice shall be included in all\n"
-    "copies or substantial portions of the Software.\n\n"
-    'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\n'
-    "IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\n"
-    "FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\n"
-    "AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\n"
-    "LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\n"
-    "OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\n"
-    "SOFTWARE.\n"
-)
+#: A real license text, from the installed ScanCode data (none is copied into the project).
+MIT = "MIT License\n\nCopyright (c) 2024 Example\n\n" + reference("scancode:mit")[0]
 SECRET_TEXT = f"Copyright (c) 2024 {SECRET}\n\nAll rights reserved by {SECRET}.\n"
 
 
@@ -111,20 +102,9 @@ def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
 def git_repo(repo: Path, files: dict[str, bytes | str]) -> Path:
     repo.mkdir(parents=True, exist_ok=True)
     git(repo, "init", "-q", "-b", "main")
-    for name, data in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    write(repo, files)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "init")
-    return repo
-
-
-def write(repo: Path, files: dict[str, bytes | str]) -> Path:
-    for name, data in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
     return repo
 
 
@@ -135,25 +115,6 @@ def safetensors(header: dict[str, object] | bytes, data: bytes = b"") -> bytes:
 
 def small_weights() -> bytes:
     return safetensors({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4)
-
-
-def pdf(objects: list[bytes], root: int = 1) -> bytes:
-    """A PDF file with a correct cross-reference table around ``objects`` (1-based)."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        root,
-        xref,
-    )
-    return bytes(out)
 
 
 def stream(dictionary: bytes, data: bytes) -> bytes:
@@ -555,29 +516,28 @@ def readme_long_lines(repo: Path, outside: Path) -> Run:
     return Run(["scan", ".", "-f", "json"], cwd=repo)
 
 
-def readme_long_lines_each(repo: Path, outside: Path) -> Run:
-    """Each long line in its own README: one slow pattern cannot hide behind another."""
-    files: dict[str, bytes | str] = {"LICENSE": MIT}
+def _each_long_line(repo: Path, name: str, before: str, after: str, license: bool) -> Run:
+    """One file per long line (``name`` formatted with its number): one slow pattern
+    cannot hide behind another."""
+    files: dict[str, bytes | str] = {"LICENSE": MIT} if license else {}
     for i, line in enumerate(_long_lines()):
-        files[f"m{i}/README.md"] = "---\nlicense: mit\n---\n# m\n\n" + line + "\n"
+        files[name.format(i)] = before + line + after
     write(repo, files)
     return Run(["scan", ".", "-f", "json"], cwd=repo)
+
+
+def readme_long_lines_each(repo: Path, outside: Path) -> Run:
+    card = "---\nlicense: mit\n---\n# m\n\n"
+    return _each_long_line(repo, "m{}/README.md", card, "\n", license=True)
 
 
 def license_long_lines(repo: Path, outside: Path) -> Run:
-    files: dict[str, bytes | str] = {}
-    for i, line in enumerate(_long_lines()):
-        files[f"m{i}/LICENSE"] = MIT + line + "\n"
-    write(repo, files)
-    return Run(["scan", ".", "-f", "json"], cwd=repo)
+    return _each_long_line(repo, "m{}/LICENSE", MIT, "\n", license=False)
 
 
 def code_header_long_lines(repo: Path, outside: Path) -> Run:
-    files: dict[str, bytes | str] = {"LICENSE": MIT}
-    for i, line in enumerate(_long_lines()):
-        files[f"src/m{i}.py"] = "# " + line + "\n# Licensed under the MIT license.\n"
-    write(repo, files)
-    return Run(["scan", ".", "-f", "json"], cwd=repo)
+    tail = "\n# Licensed under the MIT license.\n"
+    return _each_long_line(repo, "src/m{}.py", "# ", tail, license=True)
 
 
 def many_short_lines(repo: Path, outside: Path) -> Run:

@@ -58,6 +58,8 @@ def test_read_regular_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None
         with pytest.raises(OSError):
             read_regular(bad, 10)  # returns at once: never blocks on the FIFO
     assert read_regular(tmp_path / "link", 10, follow=True) == b"x" * 10
+    with pytest.raises(IsADirectoryError):  # a policy names a folder: said as such
+        read_regular(tmp_path, 10, follow=True)
 
 
 def test_git_dir_refuses_a_gitdir_file_leading_out(tmp_path: Path) -> None:

@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, run_cli
+from generate import add_files as build
 from generate import make_pdf, safetensors_bytes
 
 sys.path.insert(0, str(FIXTURES / "corpus"))
 import runner
 
 pytestmark = pytest.mark.skipif(not runner.SHARED.is_dir(), reason="../shared/licenses is missing")
-
-
-def build(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return root
 
 
 def scan(root: Path) -> dict:  # type: ignore[type-arg]
